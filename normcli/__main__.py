@@ -1,0 +1,5 @@
+"""``python -m normcli``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure numerics: no I/O, no printing, no exits."""

@@ -1,0 +1,50 @@
+"""The shape of every command's answer; ``render`` knows how to show it.
+
+Pure data, no numpy: importing it costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    """What a command computed, in a shape every format can show.
+
+    Parameters
+    ----------
+    title : str
+        What was computed ("L2 norm"); the table's title.
+    columns : list of str
+        Names of the value columns.
+    rows : list of tuple
+        ``(label, value, value, ...)``; a value is a float, an int, a str or
+        None.
+    label : str
+        Header of the label column ("" hides it in the table).
+    batches : iterator of lists of rows, optional
+        For streamed results: rows arrive in batches and each batch is
+        written (and flushed) as soon as it is ready. ``rows`` is then unused.
+    notes : list of str
+        Explanations (quasi-norms, omitted values): in the table and json.
+        The list may still grow while ``batches`` is consumed.
+    warnings : list of str
+        Things a script must not miss (a result beyond the float64 range):
+        in the table and json, on stderr for plain and csv.
+    """
+
+    title: str
+    columns: list[str]
+    rows: list[tuple] = field(default_factory=list)
+    label: str = ""
+    batches: Iterator[list[tuple]] | None = None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def iter_batches(self) -> Iterator[list[tuple]]:
+        if self.batches is not None:
+            yield from self.batches
+        else:
+            yield self.rows

@@ -1,0 +1,695 @@
+"""Everything a user can hand normcli, turned into float64 arrays with names.
+
+Sources: argv tokens (``1,2,3``, ``"1 2 3"``, several arguments), CSV, TSV,
+semicolon- or whitespace-separated text (a path, ``-`` for stdin, or a piped
+stdin) and ``.npy`` files. Text is read in blocks of whole lines, so a
+column is reduced chunk by chunk in bounded memory and ``--rows`` results
+stream. Errors name the line, the column and the offending text.
+
+Parsing has a fast path and a slow path that agree: numpy's C parser
+(``numpy.loadtxt``) reads a block; only when it refuses the block, or the
+block holds a value the NaN policy must act on, is the block re-read line by
+line in Python to find and name the culprit (or to apply ``--nan``). Large
+inputs are parsed by a small pool of worker processes while the main
+process reduces what is ready: numpy's parser holds the GIL, so threads
+would not help.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import io
+import math
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError, UsageError
+
+NAN_POLICIES = ("error", "omit", "propagate")
+
+#: Bytes read from a text input at a time (then cut back to a whole line).
+BLOCK_SIZE = 4 << 20
+
+_NPY_MAGIC = b"\x93NUMPY"
+_TOKEN_SPLIT = re.compile(r"\s*,\s*|\s+")
+_CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
+_EXAMPLE = "normcli norm 1,2,3   or   normcli norm -f errors.csv   or   cat errors.csv | normcli norm"
+
+
+# --------------------------------------------------------------------------
+# What the command line asked for
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InputSpec:
+    """The input options shared by every command.
+
+    ``stdin`` is the stream to read when ``file`` is ``-`` or nothing else is
+    given; tests may pass any binary stream.
+    """
+
+    values: Sequence[str] = ()
+    file: str | None = None
+    columns: Sequence[str] = ()
+    delimiter: str | None = None
+    header: bool | None = None
+    nan: str = "error"
+    stdin: object = None
+
+    def __post_init__(self) -> None:
+        if self.nan not in NAN_POLICIES:
+            raise UsageError(f"--nan must be one of {', '.join(NAN_POLICIES)}, not {self.nan!r}")
+        if self.delimiter is not None and len(_unescape(self.delimiter)) != 1:
+            raise UsageError(
+                f"--delimiter must be one character (or \\t), not {self.delimiter!r}"
+            )
+
+
+def _unescape(delimiter: str) -> str:
+    return {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(delimiter, delimiter)
+
+
+# --------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------
+def to_float(text: str) -> float:
+    """Parse one number exactly as the fast path (numpy's parser) does.
+
+    Python's ``float`` also accepts digit separators (``1_000``); numpy does
+    not, and both paths must agree, so they are refused here.
+
+    >>> to_float(" 1e-3 "), to_float("-inf")
+    (0.001, -inf)
+    """
+    if "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
+def _describe(text: str) -> str:
+    return "an empty field (missing value)" if text.strip() == "" else repr(text.strip())
+
+
+class _Cells:
+    """Turn text cells into floats under one NaN policy, naming the place on failure."""
+
+    def __init__(self, nan: str):
+        self.nan = nan
+
+    def convert(self, text: str, where: str) -> float:
+        try:
+            value = to_float(text)
+        except ValueError:
+            if self.nan == "error":
+                what = _describe(text)
+                if what.startswith("an empty"):
+                    raise InputError(f"{where}: {what}; use --nan omit or --nan propagate") from None
+                raise InputError(f"{where}: {what} is not a number") from None
+            return math.nan
+        if self.nan == "error" and not math.isfinite(value):
+            raise InputError(
+                f"{where}: {text.strip()!r} is not a finite number; "
+                "use --nan omit or --nan propagate"
+            )
+        return value
+
+
+def parse_tokens(tokens: Sequence[str], nan: str = "error") -> np.ndarray:
+    """Numbers from command-line tokens: commas and/or whitespace separate them.
+
+    >>> parse_tokens(["1,2", "3 4", "-5e-1"]).tolist()
+    [1.0, 2.0, 3.0, 4.0, -0.5]
+    """
+    cells = _Cells(nan)
+    out: list[float] = []
+    for i, token in enumerate(tokens, 1):
+        stripped = token.strip().strip(",").strip()
+        if not stripped:
+            continue
+        for j, piece in enumerate(_TOKEN_SPLIT.split(stripped), 1):
+            where = f"argument {i}" if len(tokens) > 1 else "the values"
+            out.append(cells.convert(piece, f"{where}, value {j}"))
+    return np.array(out, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------
+# Parsed inputs
+# --------------------------------------------------------------------------
+@dataclass
+class Columns:
+    """Named column vectors, delivered chunk by chunk.
+
+    Iterate :meth:`chunks` once; each item holds one array per column with
+    the NaN policy already applied (with ``omit``, non-finite values are
+    gone and counted in :attr:`omitted`).
+    """
+
+    names: list[str]
+    _chunks: Iterator[np.ndarray]
+    nan: str = "error"
+    omitted: dict[str, int] = field(default_factory=dict)
+
+    def chunks(self) -> Iterator[list[np.ndarray]]:
+        for block in self._chunks:
+            if block.ndim == 1:
+                block = block.reshape(-1, 1)
+            cols = [block[:, j] for j in range(block.shape[1])]
+            if self.nan == "omit":
+                for j, col in enumerate(cols):
+                    finite = np.isfinite(col)
+                    if not finite.all():
+                        cols[j] = col[finite]
+                        name = self.names[j]
+                        self.omitted[name] = self.omitted.get(name, 0) + int(col.size - finite.sum())
+            yield cols
+
+
+@dataclass
+class RowBlock:
+    """Consecutive rows of one length: ``data[i]`` is row ``first + i`` (1-based).
+
+    ``keep`` marks the cells to use (``None``: all of them); with
+    ``--nan omit`` the non-finite cells are not kept.
+    """
+
+    first: int
+    data: np.ndarray
+    keep: np.ndarray | None = None
+
+
+# --------------------------------------------------------------------------
+# Opening the source
+# --------------------------------------------------------------------------
+def _stdin(spec: InputSpec):
+    return spec.stdin if spec.stdin is not None else sys.stdin.buffer
+
+
+def _source(spec: InputSpec):
+    """Return (binary stream, description, close?) or None for argv values."""
+    if spec.values and spec.file is not None:
+        raise UsageError("give values as arguments or --file, not both")
+    if spec.values:
+        return None
+    if spec.file is None or spec.file == "-":
+        stream = _stdin(spec)
+        if spec.file is None and _isatty(stream):
+            raise UsageError(f"no input: give values, --file PATH, or pipe data in; e.g. {_EXAMPLE}")
+        return stream, "stdin", False
+    try:
+        return open(spec.file, "rb"), repr(spec.file), True
+    except FileNotFoundError:
+        raise InputError(f"file {spec.file!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{spec.file!r} is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"file {spec.file!r} cannot be read: permission denied") from None
+
+
+def _isatty(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# --------------------------------------------------------------------------
+# Reading text in blocks of whole lines
+# --------------------------------------------------------------------------
+def _blocks(stream, first: bytes = b"") -> Iterator[bytes]:
+    rest = first
+    while True:
+        chunk = stream.read(BLOCK_SIZE)
+        if not chunk:
+            if rest:
+                yield rest if rest.endswith(b"\n") else rest + b"\n"
+            return
+        rest += chunk
+        cut = rest.rfind(b"\n") + 1
+        if cut == 0:
+            continue
+        yield rest[:cut]
+        rest = rest[cut:]
+
+
+def _decode(block: bytes, first_line: int) -> str:
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + block.count(b"\n", 0, exc.start)
+        bad = block[exc.start : exc.end]
+        raise InputError(f"line {line}: bytes that are not UTF-8 ({bad!r}); save the file as UTF-8") from None
+
+
+def _lines(block: bytes, first_line: int) -> list[str]:
+    text = _decode(block, first_line)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _is_skipped(line: str) -> bool:
+    s = line.strip()
+    return not s or s.startswith("#")
+
+
+# --------------------------------------------------------------------------
+# The layout of a table: delimiter, header, selected columns
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Layout:
+    delimiter: str | None  # None: runs of whitespace
+    ncols: int
+    names: tuple[str, ...]  # every column's name (header, or "1".."k")
+    has_header: bool
+    usecols: tuple[int, ...]  # 0-based selected columns
+    nan: str
+    first_data_line: int  # line number of the first data line (for messages)
+
+    def column_label(self, j: int) -> str:
+        return f"column {self.names[j]!r}" if self.has_header else f"column {j + 1}"
+
+    def split(self, line: str) -> list[str]:
+        if self.delimiter is None:
+            return line.split()
+        line = line.rstrip("\r")
+        if '"' in line:
+            return next(csv.reader([line], delimiter=self.delimiter))
+        return line.split(self.delimiter)
+
+
+def _detect_delimiter(sample: list[str]) -> str | None:
+    """The delimiter that splits every sample line into the same number (> 1) of fields."""
+    for d in _CANDIDATE_DELIMITERS:
+        counts = {line.count(d) for line in sample}
+        if len(counts) == 1 and counts.pop() > 0:
+            return d
+    for d in _CANDIDATE_DELIMITERS:  # ragged samples: the first delimiter present
+        if d in sample[0]:
+            return d
+    return None
+
+
+def _looks_numeric(field_: str) -> bool:
+    try:
+        to_float(field_)
+    except ValueError:
+        return False
+    return True
+
+
+def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layout:
+    if not sample:
+        raise InputError(f"{where} holds no data")
+    lines = [text for _, text in sample]
+    delimiter = _unescape(spec.delimiter) if spec.delimiter else _detect_delimiter(lines[:50])
+    probe = _Layout(delimiter, 0, (), False, (), spec.nan, sample[0][0])
+    first_fields = [f.strip() for f in probe.split(lines[0])]
+    has_header = spec.header
+    if has_header is None:
+        has_header = not all(_looks_numeric(f) for f in first_fields if f)
+    if has_header:
+        names = tuple(f.strip().strip('"') or str(j + 1) for j, f in enumerate(first_fields))
+        if len(sample) == 1:
+            raise InputError(f"{where} has a header line but no data rows")
+        first_data = sample[1][0]
+    else:
+        names = tuple(str(j + 1) for j in range(len(first_fields)))
+        first_data = sample[0][0]
+    usecols = _select(spec.columns, names, has_header)
+    return _Layout(delimiter, len(names), names, bool(has_header), usecols, spec.nan, first_data)
+
+
+def _select(columns: Sequence[str], names: Sequence[str], has_header: bool) -> tuple[int, ...]:
+    if not columns:
+        return tuple(range(len(names)))
+    picked = []
+    for c in columns:
+        if has_header and c in names:
+            picked.append(names.index(c))
+            continue
+        try:
+            index = int(c)
+        except ValueError:
+            if has_header:
+                available = ", ".join(repr(n) for n in names)
+                raise UsageError(f"no column named {c!r}; the columns are {available}") from None
+            raise UsageError(
+                f"no column named {c!r}: the input has no header; select columns by 1-based index "
+                f"(1 to {len(names)})"
+            ) from None
+        if not 1 <= index <= len(names):
+            raise UsageError(f"--column {index} is out of range: the input has {len(names)} column(s)")
+        picked.append(index - 1)
+    return tuple(picked)
+
+
+# --------------------------------------------------------------------------
+# Parsing one block (runs in worker processes for large inputs)
+# --------------------------------------------------------------------------
+def _parse_table_block(layout: _Layout, block: bytes, first_line: int) -> np.ndarray:
+    """A block of whole lines -> array (rows x selected columns)."""
+    lines = _lines(block, first_line)
+    fast = _fast_parse(layout, lines)
+    if fast is not None:
+        return fast
+    return _slow_parse(layout, lines, first_line)
+
+
+def _fast_parse(layout: _Layout, lines: list[str]) -> np.ndarray | None:
+    """numpy's C parser, or None when the block needs the line-by-line path."""
+    all_cols = len(layout.usecols) == layout.ncols
+    if not all_cols and not _uniform_fields(layout, lines):
+        return None
+    try:
+        arr = np.loadtxt(
+            lines,
+            dtype=np.float64,
+            delimiter=layout.delimiter,
+            usecols=None if all_cols else layout.usecols,
+            comments="#",
+            quotechar='"',
+            ndmin=2,
+        )
+    except ValueError:
+        return None
+    if arr.size == 0:
+        return arr.reshape(0, len(layout.usecols))
+    if arr.shape[1] != layout.ncols and all_cols:
+        return None  # ragged against the header: let the slow path name the line
+    if all_cols and layout.usecols != tuple(range(layout.ncols)):
+        arr = arr[:, layout.usecols]
+    if layout.nan == "error" and not np.isfinite(arr).all():
+        return None  # the slow path names the first non-finite value
+    return arr
+
+
+def _uniform_fields(layout: _Layout, lines: list[str]) -> bool:
+    """Cheap check that every line has the expected number of fields.
+
+    numpy's parser with ``usecols`` would not notice a short or long row, so
+    a block it reads that way must pass this first; quotes and comments
+    send the block to the slow path, which handles them.
+    """
+    if layout.delimiter is None:
+        return all(len(line.split()) == layout.ncols for line in lines if line.strip())
+    if any('"' in line or "#" in line for line in lines):
+        return False
+    want = layout.ncols - 1
+    d = layout.delimiter
+    return all(line.count(d) == want for line in lines if line.strip())
+
+
+def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarray:
+    cells = _Cells(layout.nan)
+    rows: list[list[float]] = []
+    for offset, line in enumerate(lines):
+        if _is_skipped(line):
+            continue
+        line = line.split("#", 1)[0] if "#" in line else line
+        lineno = first_line + offset
+        fields = layout.split(line)
+        if len(fields) != layout.ncols:
+            raise InputError(
+                f"line {lineno}: {len(fields)} field(s), expected {layout.ncols} "
+                f"as in line {layout.first_data_line}; use --rows for rows of different lengths"
+            )
+        rows.append(
+            [cells.convert(fields[j], f"line {lineno}, {layout.column_label(j)}") for j in layout.usecols]
+        )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(layout.usecols))
+
+
+def _parse_row_block(layout: _Layout, block: bytes, first_line: int) -> list[np.ndarray]:
+    """--rows: each line a vector of its own length; returns groups of equal-length rows."""
+    lines = _lines(block, first_line)
+    fast = _fast_parse(layout, lines)
+    if fast is not None:
+        return [fast]
+    cells = _Cells(layout.nan)
+    selected = len(layout.usecols) != layout.ncols
+    groups: list[list[list[float]]] = []
+    for offset, line in enumerate(lines):
+        if _is_skipped(line):
+            continue
+        line = line.split("#", 1)[0] if "#" in line else line
+        lineno = first_line + offset
+        fields = layout.split(line)
+        if selected and max(layout.usecols) >= len(fields):
+            raise InputError(
+                f"line {lineno}: {len(fields)} field(s), too few for the selected columns"
+            )
+        picks = layout.usecols if selected else range(len(fields))
+        row = [cells.convert(fields[j], f"line {lineno}, {_cell_label(layout, j)}") for j in picks]
+        if groups and len(groups[-1][0]) == len(row):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return [np.array(g, dtype=np.float64) for g in groups]
+
+
+def _cell_label(layout: _Layout, j: int) -> str:
+    return layout.column_label(j) if j < layout.ncols else f"column {j + 1}"
+
+
+# --------------------------------------------------------------------------
+# Driving the blocks: inline for small inputs, a process pool for large ones
+# --------------------------------------------------------------------------
+def _ignore_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: int) -> Iterator:
+    """Apply ``func(layout, block, line)`` in order; parse ahead in worker processes.
+
+    The first block is parsed inline; only when a second one exists is a
+    pool started, so small inputs pay nothing for it.
+    """
+    line = first_line
+    pending = iter(blocks)
+    head = next(pending, None)
+    if head is None:
+        return
+    second = next(pending, None)
+    if second is None or _workers() < 2:
+        for block in _chain(head, second, pending) if second is not None else [head]:
+            yield func(layout, block, line)
+            line += block.count(b"\n")
+        return
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    workers = _workers()
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
+        queue: collections.deque = collections.deque()
+        try:
+            for block in _chain(head, second, pending):
+                queue.append(pool.submit(func, layout, block, line))
+                line += block.count(b"\n")
+                if len(queue) > 2 * workers:
+                    yield queue.popleft().result()
+            while queue:
+                yield queue.popleft().result()
+        finally:
+            for fut in queue:
+                fut.cancel()
+
+
+def _chain(*parts):
+    yield parts[0]
+    yield parts[1]
+    yield from parts[2]
+
+
+def _workers() -> int:
+    override = os.environ.get("NORMCLI_WORKERS")
+    if override and override.isdigit():
+        return int(override)
+    return min(2, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------
+def _prepare(spec: InputSpec):
+    """Open the source; return ("argv"|"npy"|"text", payload...)."""
+    src = _source(spec)
+    if src is None:
+        return ("argv",)
+    stream, where, close = src
+    head = stream.read(len(_NPY_MAGIC))
+    if head == _NPY_MAGIC:
+        data = head + stream.read()
+        if close:
+            stream.close()
+        return ("npy", _load_npy(data, where))
+    return ("text", stream, where, close, head)
+
+
+def _load_npy(data: bytes, where: str) -> np.ndarray:
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        raise InputError(f"{where} is not a readable .npy array ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{where} holds {arr.dtype} values; a numeric .npy array is needed")
+    if arr.ndim == 0 or arr.ndim > 2:
+        raise InputError(f"{where} is a {arr.ndim}-D array; a 1-D or 2-D array is needed")
+    if arr.size == 0:
+        raise InputError(f"{where} is an empty array")
+    return arr.astype(np.float64, copy=False)
+
+
+def _text_start(spec: InputSpec, stream, where: str, head: bytes):
+    """Read until the layout is known; return (layout, blocks, first line of blocks)."""
+    blocks = _blocks(stream, head)
+    sample: list[tuple[int, str]] = []
+    consumed: list[bytes] = []
+    line = 1
+    for block in blocks:
+        if line == 1 and block.startswith(b"\xef\xbb\xbf"):
+            block = block[3:]
+        consumed.append(block)
+        for i, text in enumerate(_lines(block, line)):
+            if not _is_skipped(text):
+                sample.append((line + i, text.split("#", 1)[0] if "#" in text else text))
+        line += block.count(b"\n")
+        if len(sample) >= 20:
+            break
+    layout = _layout(spec, sample, where)
+    data = b"".join(consumed)
+    skip = 0
+    if layout.has_header:  # drop everything up to and including the header line
+        header_line = sample[0][0]
+        pos = 0
+        for _ in range(header_line):
+            pos = data.index(b"\n", pos) + 1
+        data, skip = data[pos:], header_line
+    return layout, _chain_blocks(data, blocks), 1 + skip
+
+
+def _chain_blocks(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def read_columns(spec: InputSpec) -> Columns:
+    """The selected columns of the input as chunked vectors (see :class:`Columns`)."""
+    kind = _prepare(spec)
+    if kind[0] == "argv":
+        values = parse_tokens(spec.values, spec.nan)
+        if values.size == 0:
+            raise InputError("no values were given")
+        if spec.columns:
+            raise UsageError("--column selects columns of a file; the values were given as arguments")
+        return Columns(["x"], iter([values]), spec.nan)
+    if kind[0] == "npy":
+        arr = kind[1]
+        if arr.ndim == 1:
+            return Columns(["x"], iter([arr]), spec.nan)
+        names = tuple(str(j + 1) for j in range(arr.shape[1]))
+        use = _select(spec.columns, names, False)
+        return Columns([names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan), spec.nan)
+    _, stream, where, close, head = kind
+    layout, blocks, first = _text_start(spec, stream, where, head)
+    names = [layout.names[j] for j in layout.usecols]
+    chunks = _closing(_parallel_map(_parse_table_block, layout, blocks, first), stream if close else None)
+    return Columns(names, _nonempty(chunks, where), spec.nan)
+
+
+def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
+    """--rows: each row (each argument, for argv values) is a vector of its own."""
+    kind = _prepare(spec)
+    if kind[0] == "argv":
+        if spec.columns:
+            raise UsageError("--column selects columns of a file; the values were given as arguments")
+        rows = [parse_tokens([t], spec.nan) for t in spec.values if t.strip().strip(",")]
+        if not rows:
+            raise InputError("no values were given")
+        return _row_blocks(iter(rows), spec.nan)
+    if kind[0] == "npy":
+        arr = kind[1]
+        arr = arr.reshape(1, -1) if arr.ndim == 1 else arr
+        names = tuple(str(j + 1) for j in range(arr.shape[1]))
+        arr = arr[:, list(_select(spec.columns, names, False))]
+        return _row_blocks(_checked_npy(arr, spec.nan), spec.nan)
+    _, stream, where, close, head = kind
+    layout, blocks, first = _text_start(spec, stream, where, head)
+    groups = _parallel_map(_parse_row_block, layout, blocks, first)
+    flat = (g for gs in groups for g in gs)
+    return _row_blocks(_closing(flat, stream if close else None), spec.nan)
+
+
+def read_matrix(spec: InputSpec) -> tuple[list[str], np.ndarray]:
+    """All selected columns as one 2-D array (``--matrix``)."""
+    kind = _prepare(spec)
+    if kind[0] == "npy":
+        arr = kind[1]
+        if arr.ndim == 1:
+            raise InputError("--matrix needs a 2-D array; the .npy file is 1-D")
+        names = tuple(str(j + 1) for j in range(arr.shape[1]))
+        use = _select(spec.columns, names, False)
+        arr = np.concatenate(list(_checked_npy(arr[:, list(use)], spec.nan)))
+        return [names[j] for j in use], arr
+    if kind[0] == "argv":
+        raise UsageError("--matrix reads a matrix from a file or stdin (each column a matrix column)")
+    cols = read_columns(InputSpec(**{**spec.__dict__, "nan": "propagate" if spec.nan == "omit" else spec.nan}))
+    parts = [np.column_stack(c) for c in cols.chunks()]
+    arr = np.concatenate(parts) if parts else np.empty((0, len(cols.names)))
+    if spec.nan == "omit":
+        arr = arr[np.isfinite(arr).all(axis=1)]
+        if arr.size == 0:
+            raise InputError("no rows are left after --nan omit")
+    return cols.names, arr
+
+
+def _checked_npy(arr: np.ndarray, nan: str) -> Iterator[np.ndarray]:
+    if nan == "error" and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = f"index {bad[0]}" if arr.ndim == 1 else f"row {bad[0] + 1}, column {bad[1] + 1}"
+        raise InputError(
+            f"{where}: {arr[tuple(bad)]!r} is not a finite number; use --nan omit or --nan propagate"
+        )
+    step = 1 << 20
+    for start in range(0, max(len(arr), 1), step):
+        yield arr[start : start + step]
+
+
+def _row_blocks(groups: Iterator[np.ndarray], nan: str) -> Iterator[RowBlock]:
+    row = 1
+    any_rows = False
+    for g in groups:
+        g = np.atleast_2d(g)
+        if g.shape[0] == 0:
+            continue
+        any_rows = True
+        keep = np.isfinite(g) if nan == "omit" and not np.isfinite(g).all() else None
+        yield RowBlock(row, g, keep)
+        row += g.shape[0]
+    if not any_rows:
+        raise InputError("the input holds no data rows")
+
+
+def _nonempty(chunks: Iterator[np.ndarray], where: str) -> Iterator[np.ndarray]:
+    seen = False
+    for c in chunks:
+        if c.shape[0]:
+            seen = True
+            yield c
+    if not seen:
+        raise InputError(f"{where} holds no data rows")
+
+
+def _closing(items: Iterator, stream) -> Iterator:
+    try:
+        yield from items
+    finally:
+        if stream is not None:
+            stream.close()

@@ -1,0 +1,197 @@
+"""Results -> rich table | plain | csv | json. The only writer to stdout.
+
+A command builds a :class:`Result` (a title, value columns, rows of a label
+and values, notes) and hands it to :func:`show`; no command formats
+anything itself. Text that came from the input (column names, file names)
+is shown literally: rich markup in it is not interpreted and terminal
+control characters are shown as escapes, never sent to the terminal.
+
+rich is imported only when a table is drawn, so plain runs stay light.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .core.result import Result
+
+FORMATS = ("auto", "table", "plain", "csv", "json")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: str) -> str:
+    r"""Show control characters as escapes so they cannot act on a terminal.
+
+    >>> safe_text("a\x1b[31mb")
+    'a\\x1b[31mb'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+# --------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------
+def format_number(value: Any, precision: int | None = None) -> str:
+    """Exact round-trip repr, or ``precision`` significant digits.
+
+    >>> format_number(3.7416573867739413), format_number(3.7416573867739413, 4), format_number(3)
+    ('3.7416573867739413', '3.742', '3')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if precision is None or not math.isfinite(value):
+        return repr(value)
+    return f"{value:.{precision}g}"
+
+
+def _json_value(value: Any, precision: int | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if not math.isfinite(value):
+        # RFC 8259 has no NaN or Infinity; say it in a string, never lose it.
+        return json.dumps(repr(value))
+    return format_number(value, precision)
+
+
+# --------------------------------------------------------------------------
+# Where the output goes
+# --------------------------------------------------------------------------
+def resolve_format(fmt: str, stream=None) -> str:
+    """``auto`` -> ``table`` on a terminal, ``plain`` otherwise; decided once here."""
+    if fmt != "auto":
+        return fmt
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return "table" if isatty and isatty() else "plain"
+
+
+def show(result: Result, fmt: str = "auto", precision: int | None = None, *, console=None, out=None) -> None:
+    """Write ``result`` to stdout (or ``out``) in format ``fmt``.
+
+    ``console`` (a ``rich.console.Console``) lets tests force a terminal.
+    """
+    out = sys.stdout if out is None else out
+    if fmt == "auto" and console is not None:
+        fmt = "table"
+    fmt = resolve_format(fmt, out)
+    if fmt == "table":
+        _table(result, precision, console, out)
+    elif fmt == "plain":
+        for batch in result.iter_batches():
+            out.write("".join("\t".join(format_number(v, precision) for v in row[1:]) + "\n" for row in batch))
+            out.flush()
+        _warn(result)
+    elif fmt == "csv":
+        _csv(result, precision, out)
+        _warn(result)
+    elif fmt == "json":
+        _json(result, precision, out)
+    else:  # cli validates the choice; this guards programmatic use
+        raise ValueError(f"unknown output format {fmt!r}")
+
+
+def _warn(result: Result) -> None:
+    for w in result.warnings:
+        note(w)
+
+
+def _csv(result: Result, precision: int | None, out) -> None:
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([result.label or "label", *result.columns])
+    for batch in result.iter_batches():
+        writer.writerows([row[0], *(format_number(v, precision) for v in row[1:])] for row in batch)
+        out.flush()
+
+
+def _json(result: Result, precision: int | None, out) -> None:
+    keys = [json.dumps(k, ensure_ascii=False) for k in [result.label or "label", *result.columns]]
+    out.write('{"title": %s, "rows": [' % json.dumps(result.title, ensure_ascii=False))
+    first = True
+    for batch in result.iter_batches():
+        parts = []
+        for row in batch:
+            items = ", ".join(f"{k}: {_json_value(v, precision)}" for k, v in zip(keys, row))
+            parts.append(("\n  " if first else ",\n  ") + "{" + items + "}")
+            first = False
+        out.write("".join(parts))
+        out.flush()
+    notes = json.dumps(result.notes, ensure_ascii=False)
+    warnings = json.dumps(result.warnings, ensure_ascii=False)
+    out.write(f'\n], "notes": {notes}, "warnings": {warnings}}}\n')
+    out.flush()
+
+
+def _table(result: Result, precision: int | None, console, out) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    if console is None:
+        console = Console(file=out, highlight=False)
+    table = Table(title=Text(safe_text(result.title), style="bold"), title_justify="left")
+    if result.label:
+        table.add_column(Text(safe_text(result.label)), style="cyan", no_wrap=True)
+    for name in result.columns:
+        table.add_column(Text(safe_text(name)), justify="right", no_wrap=True)
+    for batch in result.iter_batches():
+        for row in batch:
+            cells = [Text(format_number(v, precision)) for v in row[1:]]
+            if result.label:
+                cells.insert(0, Text(safe_text(row[0])))
+            table.add_row(*cells)
+    console.print(table)
+    for n in result.notes:
+        console.print(Text(safe_text(n), style="dim"))
+    for w in result.warnings:
+        console.print(Text("note: " + safe_text(w), style="yellow"))
+
+
+# --------------------------------------------------------------------------
+# stderr
+# --------------------------------------------------------------------------
+def error(message: str) -> None:
+    """The one error voice: ``normcli: error: <message>`` on stderr."""
+    sys.stderr.write(f"normcli: error: {safe_text(message).replace(chr(10), ' ')}\n")
+    sys.stderr.flush()
+
+
+def usage(text: str) -> None:
+    """Help text shown because the command line was incomplete (stderr)."""
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"normcli: note: {safe_text(message)}\n")
+    sys.stderr.flush()
+
+
+def echo(text: str) -> None:
+    """Plain text to stdout (``--version``)."""
+    sys.stdout.write(text + "\n")
+
+
+def rows_from(labels: Sequence[str], columns: Sequence[Sequence[Any]]) -> list[tuple]:
+    """Zip a label list and value columns into result rows."""
+    return [tuple(r) for r in zip(labels, *columns)]
