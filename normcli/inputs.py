@@ -25,7 +25,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -219,19 +219,47 @@ def _isatty(stream) -> bool:
 # Reading text in blocks of whole lines
 # --------------------------------------------------------------------------
 def _blocks(stream, first: bytes = b"") -> Iterator[bytes]:
-    rest = first
+    """Whole lines, about BLOCK_SIZE bytes at a time, without waiting on a slow pipe.
+
+    A block is handed on early when the source has nothing more ready (a
+    pipe fed line by line), so ``--rows`` results stream; a file or a fast
+    pipe fills whole blocks.
+    """
+    parts = [first] if first else []  # joined once per block: += would copy quadratically
+    size = len(first)
+    read = getattr(stream, "read1", stream.read)
     while True:
-        chunk = stream.read(BLOCK_SIZE)
+        if size and (size >= BLOCK_SIZE or not _more_ready(stream)):
+            rest = b"".join(parts)
+            cut = rest.rfind(b"\n") + 1
+            parts, size = [rest], len(rest)
+            if cut:
+                yield rest[:cut]
+                parts, size = ([rest[cut:]] if cut < len(rest) else []), len(rest) - cut
+                continue
+        chunk = read(BLOCK_SIZE)
         if not chunk:
+            rest = b"".join(parts)
             if rest:
                 yield rest if rest.endswith(b"\n") else rest + b"\n"
             return
-        rest += chunk
-        cut = rest.rfind(b"\n") + 1
-        if cut == 0:
-            continue
-        yield rest[:cut]
-        rest = rest[cut:]
+        parts.append(chunk)
+        size += len(chunk)
+
+
+def _more_ready(stream) -> bool:
+    """True when reading ``stream`` now would not block (or cannot be told)."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True  # in-memory streams: read on to the block size
+    try:
+        import select
+
+        ready, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(ready)
 
 
 def _decode(block: bytes, first_line: int) -> str:
@@ -299,6 +327,10 @@ def _looks_numeric(field_: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _numeric_line(line: str) -> bool:
+    return all(_looks_numeric(f) for f in re.split(r"[,\t;| ]+", line.strip()) if f)
 
 
 def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layout:
@@ -465,19 +497,25 @@ def _ignore_sigint() -> None:
 
 
 def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: int) -> Iterator:
-    """Apply ``func(layout, block, line)`` in order; parse ahead in worker processes.
+    """Apply ``func(layout, block, line)`` to each block, in order.
 
-    The first block is parsed inline; only when a second one exists is a
-    pool started, so small inputs pay nothing for it.
+    The first block is parsed inline and its result handed on at once.
+    When the next block is a full one (a file or a fast pipe), a pool of
+    worker processes parses ahead while the caller reduces; small blocks
+    (a pipe fed slowly) stay inline so their results stream without delay.
     """
     line = first_line
     pending = iter(blocks)
     head = next(pending, None)
     if head is None:
         return
+    yield func(layout, head, line)
+    line += head.count(b"\n")
     second = next(pending, None)
-    if second is None or _workers() < 2:
-        for block in _chain(head, second, pending) if second is not None else [head]:
+    if second is None:
+        return
+    if len(second) < BLOCK_SIZE // 2 or _workers() < 2:
+        for block in _chain(second, pending):
             yield func(layout, block, line)
             line += block.count(b"\n")
         return
@@ -489,10 +527,12 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
     with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
         queue: collections.deque = collections.deque()
         try:
-            for block in _chain(head, second, pending):
+            for block in _chain(second, pending):
                 queue.append(pool.submit(func, layout, block, line))
                 line += block.count(b"\n")
-                if len(queue) > 2 * workers:
+                # Hand on what is done; wait only when far enough ahead, or
+                # when the source slowed down (the next read may block).
+                while queue and (queue[0].done() or len(queue) > 2 * workers or len(block) < BLOCK_SIZE // 2):
                     yield queue.popleft().result()
             while queue:
                 yield queue.popleft().result()
@@ -501,10 +541,9 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
                 fut.cancel()
 
 
-def _chain(*parts):
-    yield parts[0]
-    yield parts[1]
-    yield from parts[2]
+def _chain(first, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
 
 
 def _workers() -> int:
@@ -523,13 +562,25 @@ def _prepare(spec: InputSpec):
     if src is None:
         return ("argv",)
     stream, where, close = src
-    head = stream.read(len(_NPY_MAGIC))
+    head = _read_magic(stream)
     if head == _NPY_MAGIC:
         data = head + stream.read()
         if close:
             stream.close()
         return ("npy", _load_npy(data, where))
     return ("text", stream, where, close, head)
+
+
+def _read_magic(stream) -> bytes:
+    """The first bytes, as far as they could start an .npy file; never waits for more."""
+    read = getattr(stream, "read1", stream.read)
+    head = b""
+    while len(head) < len(_NPY_MAGIC) and _NPY_MAGIC.startswith(head):
+        chunk = read(len(_NPY_MAGIC) - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
 
 
 def _load_npy(data: bytes, where: str) -> np.ndarray:
@@ -556,11 +607,17 @@ def _text_start(spec: InputSpec, stream, where: str, head: bytes):
         if line == 1 and block.startswith(b"\xef\xbb\xbf"):
             block = block[3:]
         consumed.append(block)
-        for i, text in enumerate(_lines(block, line)):
-            if not _is_skipped(text):
-                sample.append((line + i, text.split("#", 1)[0] if "#" in text else text))
+        if len(sample) < 50:
+            cut = block.rfind(b"\n", 0, 1 << 16) + 1  # a sample is enough: the first 64 KiB of lines
+            for i, text in enumerate(_lines(block[:cut] or block, line)):
+                if not _is_skipped(text):
+                    sample.append((line + i, text.split("#", 1)[0] if "#" in text else text))
+                    if len(sample) >= 50:
+                        break
         line += block.count(b"\n")
-        if len(sample) >= 20:
+        # Enough to tell the header and the delimiter: do not wait on a slow
+        # pipe for more (a first line of numbers is data, not a header).
+        if len(sample) >= 2 or (sample and spec.header is not True and _numeric_line(sample[0][1])):
             break
     layout = _layout(spec, sample, where)
     data = b"".join(consumed)
@@ -582,18 +639,21 @@ def _chain_blocks(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 def read_columns(spec: InputSpec) -> Columns:
     """The selected columns of the input as chunked vectors (see :class:`Columns`)."""
-    kind = _prepare(spec)
+    return _columns(spec, _prepare(spec))
+
+
+def _columns(spec: InputSpec, kind: tuple) -> Columns:
     if kind[0] == "argv":
         values = parse_tokens(spec.values, spec.nan)
         if values.size == 0:
             raise InputError("no values were given")
         if spec.columns:
             raise UsageError("--column selects columns of a file; the values were given as arguments")
-        return Columns(["x"], iter([values]), spec.nan)
+        return Columns(["x"], _checked_npy(values, spec.nan), spec.nan)
     if kind[0] == "npy":
         arr = kind[1]
         if arr.ndim == 1:
-            return Columns(["x"], iter([arr]), spec.nan)
+            return Columns(["x"], _checked_npy(arr, spec.nan), spec.nan)
         names = tuple(str(j + 1) for j in range(arr.shape[1]))
         use = _select(spec.columns, names, False)
         return Columns([names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan), spec.nan)
@@ -628,21 +688,20 @@ def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
 
 
 def read_matrix(spec: InputSpec) -> tuple[list[str], np.ndarray]:
-    """All selected columns as one 2-D array (``--matrix``)."""
-    kind = _prepare(spec)
-    if kind[0] == "npy":
-        arr = kind[1]
-        if arr.ndim == 1:
-            raise InputError("--matrix needs a 2-D array; the .npy file is 1-D")
-        names = tuple(str(j + 1) for j in range(arr.shape[1]))
-        use = _select(spec.columns, names, False)
-        arr = np.concatenate(list(_checked_npy(arr[:, list(use)], spec.nan)))
-        return [names[j] for j in use], arr
+    """All selected columns as one 2-D array (``--matrix``).
+
+    With ``--nan omit`` a row holding a missing or non-finite value is left
+    out whole, so the matrix keeps its shape.
+    """
+    cell_spec = replace(spec, nan="propagate") if spec.nan == "omit" else spec
+    kind = _prepare(cell_spec)
     if kind[0] == "argv":
         raise UsageError("--matrix reads a matrix from a file or stdin (each column a matrix column)")
-    cols = read_columns(InputSpec(**{**spec.__dict__, "nan": "propagate" if spec.nan == "omit" else spec.nan}))
+    if kind[0] == "npy" and kind[1].ndim == 1:
+        raise InputError("--matrix needs a 2-D array; the .npy file is 1-D")
+    cols = _columns(cell_spec, kind)
     parts = [np.column_stack(c) for c in cols.chunks()]
-    arr = np.concatenate(parts) if parts else np.empty((0, len(cols.names)))
+    arr = np.concatenate(parts)
     if spec.nan == "omit":
         arr = arr[np.isfinite(arr).all(axis=1)]
         if arr.size == 0:
@@ -655,7 +714,7 @@ def _checked_npy(arr: np.ndarray, nan: str) -> Iterator[np.ndarray]:
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = f"index {bad[0]}" if arr.ndim == 1 else f"row {bad[0] + 1}, column {bad[1] + 1}"
         raise InputError(
-            f"{where}: {arr[tuple(bad)]!r} is not a finite number; use --nan omit or --nan propagate"
+            f"{where}: {float(arr[tuple(bad)])!r} is not a finite number; use --nan omit or --nan propagate"
         )
     step = 1 << 20
     for start in range(0, max(len(arr), 1), step):

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Throughput: the 2-norm of a big CSV column, normcli against datamash, mawk, numpy, pandas.
+
+    python benchmarks/throughput.py [--quick]
+
+Generates 10^7 rows (10^6 with --quick) of standard-normal floats printed
+with %.17g into a scratch directory under benchmarks/data/ (removed
+afterwards), as a 1-column file and a 3-column CSV, and times every tool
+reading the file on stdin, interleaved, median of 3 runs (1 with --quick).
+
+Target: normcli speed / datamash speed >= 0.7 (datamash computes only a sum,
+so it is a parsing-speed yardstick, not the same answer). normcli's result
+must agree with numpy's to 1e-12 relative.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    Row, find_normcli, interpreter_of, machine_line, markdown_table, median, need_tools,
+    parse_args, progress, scratch_dir, warm_cache, write_normal_csv,
+)
+
+TARGET = 0.7
+AGREE = 1e-12
+
+
+def _has_pandas(python: str) -> bool:
+    return subprocess.run([python, "-c", "import pandas"], capture_output=True).returncode == 0
+
+
+def _tools(normcli: str, python: str, ncols: int, tools: dict) -> list[tuple[str, str, list[str], dict | None]]:
+    """(key, label, argv, extra env) for every available tool."""
+    if ncols == 1:
+        np_code = "import numpy as np,sys; x=np.loadtxt(sys.stdin); print(np.sqrt(x@x))"
+        pd_code = ("import numpy as np,pandas as pd,sys; "
+                   "x=pd.read_csv(sys.stdin.buffer,header=None).iloc[:,0].to_numpy(); print(np.sqrt(x@x))")
+        out = [
+            ("normcli", "normcli norm < file", [normcli, "norm"], None),
+            ("normcli1", "NORMCLI_WORKERS=1 normcli norm < file", [normcli, "norm"], {"NORMCLI_WORKERS": "1"}),
+            ("datamash", "datamash sum 1 < file", [tools["datamash"] or "", "sum", "1"], None),
+            ("mawk", "mawk '{s+=$1*$1} END {print sqrt(s)}' < file",
+             [tools["mawk"] or "", "{s+=$1*$1} END {print sqrt(s)}"], None),
+            ("numpy", f'python -c "{np_code}" < file', [python, "-c", np_code], None),
+            ("pandas", "python -c \"...pd.read_csv(stdin, header=None)...\" < file", [python, "-c", pd_code], None),
+        ]
+    else:
+        np_code = ("import numpy as np,sys; x=np.loadtxt(sys.stdin,delimiter=',',usecols=1); "
+                   "print(np.sqrt(x@x))")
+        pd_code = ("import numpy as np,pandas as pd,sys; "
+                   "x=pd.read_csv(sys.stdin.buffer,header=None,usecols=[1]).iloc[:,0].to_numpy(); "
+                   "print(np.sqrt(x@x))")
+        out = [
+            ("normcli", "normcli norm -c 2 < file", [normcli, "norm", "-c", "2"], None),
+            ("datamash", "datamash -t, sum 2 < file", [tools["datamash"] or "", "-t,", "sum", "2"], None),
+            ("mawk", "mawk -F, '{s+=$2*$2} END {print sqrt(s)}' < file",
+             [tools["mawk"] or "", "-F,", "{s+=$2*$2} END {print sqrt(s)}"], None),
+            ("numpy", f'python -c "{np_code}" < file', [python, "-c", np_code], None),
+            ("pandas", "python -c \"...pd.read_csv(stdin, header=None, usecols=[1])...\" < file",
+             [python, "-c", pd_code], None),
+        ]
+    return out
+
+
+def _time(argv: list[str], path: Path, env: dict | None) -> tuple[float, str]:
+    import time
+
+    full_env = {**os.environ, **env} if env else None
+    with open(path, "rb") as fh:
+        t0 = time.perf_counter()
+        proc = subprocess.run(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
+        dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-500:]}")
+    if proc.stderr.strip():
+        progress(f"stderr of {' '.join(argv)[:60]}: {proc.stderr.decode(errors='replace').strip()[:300]}")
+    return dt, proc.stdout.decode(errors="replace").strip()
+
+
+def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python: str,
+                tools: dict, pandas: bool, reps: int) -> list[Row]:
+    group = f"throughput {ncols}-col, {n:.0e} rows, {size / 1e6:.0f} MB".replace("e+0", "e")
+    cands = _tools(normcli, python, ncols, tools)
+    skipped = []
+    runnable = []
+    for key, label, argv, env in cands:
+        if key in ("datamash", "mawk") and not tools[key]:
+            skipped.append((key, label, f"skipped: {key} not installed (apt-get install -y {key})"))
+        elif key == "pandas" and not pandas:
+            skipped.append((key, label, "skipped: pandas not installed in normcli's Python "
+                                        "(optional: pip install pandas into the venv)"))
+        else:
+            runnable.append((key, label, argv, env))
+    warm_cache(path)
+    times: dict[str, list[float]] = {k: [] for k, *_ in runnable}
+    outs: dict[str, str] = {}
+    for rep in range(reps):
+        for key, label, argv, env in runnable:
+            progress(f"{group}: run {rep + 1}/{reps}: {key}")
+            dt, out = _time(argv, path, env)
+            times[key].append(dt)
+            outs[key] = out
+    med = {k: median(v) for k, v in times.items()}
+    t_norm = med["normcli"]
+
+    # Agreement of normcli with numpy (and with mawk at mawk's %.6g).
+    def num(key):
+        try:
+            return float(outs[key].split()[0])
+        except (KeyError, ValueError, IndexError):
+            return None
+
+    v_n, v_np, v_mawk = num("normcli"), num("numpy"), num("mawk")
+    rows = []
+    for key, label, argv, env in runnable:
+        t = med[key]
+        note = f"n={reps}, min {min(times[key]):.2f} s"
+        if key == "normcli":
+            if v_n is not None and v_np is not None:
+                rel = abs(v_n - v_np) / abs(v_np)
+                note = (f"= {v_n!r}; vs numpy rel diff {rel:.1e} <= 1e-12: "
+                        f"{'PASS' if rel <= AGREE else 'FAIL'}; " + note)
+            else:
+                note = f"printed {outs.get('normcli')!r}, numpy {outs.get('numpy')!r}; " + note
+        elif key == "normcli1":
+            v1 = num("normcli1")
+            note = f"single process; same result: {'yes' if v1 == v_n else f'NO ({v1!r})'}; " + note
+        elif key == "datamash":
+            speed = t / t_norm  # normcli speed / datamash speed
+            note = (f"normcli speed / datamash speed = {speed:.2f} >= {TARGET}: "
+                    f"{'PASS' if speed >= TARGET else 'FAIL'} (sum only); " + note)
+        elif key == "mawk" and v_mawk is not None and v_n is not None:
+            rel = abs(v_mawk - v_n) / abs(v_n)
+            note = f"prints %.6g: agrees to {rel:.0e}; " + note
+        elif key in ("numpy", "pandas"):
+            v = num(key)
+            note = f"= {v!r}; " + note if v is not None else note
+        rows.append(Row(group, label, t, size / t / 1e6, ratio=f"{t / t_norm:.2f}", check=note))
+    for key, label, why in skipped:
+        rows.append(Row(group, label, check=why))
+    return rows
+
+
+def run(quick: bool = False) -> list[Row]:
+    normcli = find_normcli()
+    python = interpreter_of(normcli)
+    n = 1_000_000 if quick else 10_000_000
+    reps = 1 if quick else 3
+    tools = need_tools("datamash", "mawk")
+    pandas = _has_pandas(python)
+    rows: list[Row] = []
+    with scratch_dir("throughput-") as tmp:
+        for ncols in (1, 3):
+            path = tmp / f"normal_{ncols}col.csv"
+            progress(f"writing {n} rows x {ncols} col(s) to {path}")
+            size = write_normal_csv(path, n, ncols)
+            rows += _bench_file(path, size, n, ncols, normcli, python, tools, pandas, reps)
+            path.unlink()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    rows = run(args.quick)
+    print(machine_line(interpreter_of(find_normcli())))
+    print()
+    print("Ratio = the tool's median time / normcli's median time (above 1: slower than normcli).")
+    print()
+    print(markdown_table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Shared helpers: run the CLI in-process exactly as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from normcli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def run():
+    """``run(args, input=None)`` -> click Result with exit_code, stdout, stderr."""
+    runner = CliRunner()
+
+    def invoke(args, input=None, env=None):
+        return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def normcli_exe() -> list[str]:
+    """The installed console script, or ``python -m normcli`` as a fallback."""
+    exe = shutil.which("normcli", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    return [exe] if exe else [sys.executable, "-m", "normcli"]

@@ -1,0 +1,191 @@
+"""The installed command in real processes: pipes, a terminal, signals, imports.
+
+CliRunner cannot show these: its stdout is never a terminal, it has no real
+pipe to close early, and it shares one interpreter between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import normcli_exe
+
+NORMCLI = normcli_exe()
+
+
+def run(args, **kw):
+    return subprocess.run([*NORMCLI, *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+def test_pipe_prints_the_exact_number():
+    r = run(["norm", "--p", "2", "1,2,3"])
+    assert (r.returncode, r.stdout, r.stderr) == (0, "3.7416573867739413\n", "")
+
+
+def test_python_dash_m():
+    r = subprocess.run([sys.executable, "-m", "normcli", "norm", "-3,4"], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, "5.0\n")
+
+
+def test_stdin_from_a_file(tmp_path):
+    path = tmp_path / "errors.csv"
+    path.write_text("err\n3\n-4\n")
+    with open(path) as fh:
+        r = run(["norm", "--p", "1"], stdin=fh)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "7.0\n", "")
+
+
+def _big_rows(tmp_path, n=300_000):
+    path = tmp_path / "rows.csv"
+    with open(path, "w") as fh:
+        fh.write("3,4\n" * n)
+    return path
+
+
+def test_head_ends_quietly(tmp_path):
+    path = _big_rows(tmp_path)
+    cmd = f"{' '.join(NORMCLI)} norm --rows -f {path} | head -1"
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "5.0\n"
+    assert r.stderr == ""
+    assert r.returncode == 0
+
+
+def test_rows_stream_before_the_input_ends():
+    proc = subprocess.Popen([*NORMCLI, "norm", "--rows"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"3,4\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "no result while the input was still open"
+        assert proc.stdout.readline() == b"5.0\n"
+        proc.stdin.write(b"6,8\n")
+        proc.stdin.close()
+        assert proc.stdout.read() == b"10.0\n"
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+
+
+def _in_pty(args, stdin_tty=True, env=None, timeout=30):
+    """Run with stdout (and optionally stdin) on a pseudo-terminal; return (code, output)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*NORMCLI, *args], stdin=slave if stdin_tty else subprocess.DEVNULL, stdout=slave,
+                            stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout)
+    os.close(master)
+    return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_no_input_on_a_terminal_is_a_usage_error_not_a_hang():
+    code, out = _in_pty(["norm"])
+    assert code == 2
+    assert "normcli: error: no input" in out and "normcli norm 1,2,3" in out
+
+
+def test_terminal_gets_a_table():
+    env = {**os.environ, "COLUMNS": "100"}
+    code, out = _in_pty(["norm", "--p", "1", "--p", "2", "-3,4"], env=env)
+    assert code == 0
+    assert "Lp norms, p = 1, 2" in out
+    assert "7.0" in out and "5.0" in out
+    assert "\u2503" in out or "\u2502" in out or "|" in out  # a drawn table
+
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m")
+
+
+def test_no_color_is_honoured():
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    code, out = _in_pty(["norm", "-3,4"], env={**env, "COLUMNS": "100", "TERM": "xterm-256color"})
+    assert code == 0 and _COLOUR.search(out), "expected colour on a terminal"
+    code, out = _in_pty(["norm", "-3,4"], env={**env, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "xterm-256color"})
+    assert code == 0 and "5.0" in out
+    assert not _COLOUR.search(out)
+
+
+def test_ctrl_c_exits_130_quietly():
+    proc = subprocess.Popen([*NORMCLI, "norm"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"1\n")
+        proc.stdin.flush()
+        time.sleep(1.5)  # let it start and block on the rest of stdin
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130
+        assert b"Traceback" not in err
+    finally:
+        proc.kill()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["--version"]])
+def test_help_does_not_import_numpy_or_rich_tables(args):
+    code = (
+        "import sys\n"
+        "from normcli.cli import main\n"
+        f"sys.argv = ['normcli', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m in ('numpy', 'scipy', 'rich.table'))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in r.stderr
+
+
+def test_plain_run_does_not_import_rich_or_scipy():
+    code = (
+        "import sys\n"
+        "from normcli.cli import main\n"
+        "sys.argv = ['normcli', 'norm', '1,2,3']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'scipy'}), file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "3.7416573867739413\n"
+    assert "HEAVY []" in r.stderr
+
+
+def test_large_input_uses_the_parse_pool_and_keeps_line_numbers(tmp_path):
+    # Several blocks, so worker processes parse them; the error in a late
+    # block must still name its true line.
+    path = tmp_path / "big.csv"
+    n = 1_500_000
+    with open(path, "w") as fh:
+        fh.write("err\n")
+        fh.write("0.5\n" * (n - 1))
+        fh.write("oops\n")
+        fh.write("0.5\n" * 10)
+    r = run(["norm", "-f", str(path)], env={**os.environ, "NORMCLI_WORKERS": "2"})
+    assert r.returncode == 1
+    assert r.stderr == f"normcli: error: line {n + 1}, column 'err': 'oops' is not a number\n"
+    with open(path, "w") as fh:
+        fh.write("err\n")
+        fh.write("0.5\n" * n)
+    r = run(["norm", "-f", str(path), "--p", "1"], env={**os.environ, "NORMCLI_WORKERS": "2"})
+    assert r.stdout == f"{0.5 * n!r}\n"
