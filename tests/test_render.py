@@ -1,0 +1,117 @@
+"""render: every format from one Result, terminal tables, and text that must stay inert."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from rich.console import Console
+
+from normcli import render
+from normcli.core.result import Result
+
+
+def _terminal(width=100):
+    buf = io.StringIO()
+    return buf, Console(file=buf, force_terminal=True, width=width, color_system="truecolor")
+
+
+def _result(label="[bold]x"):
+    return Result("L2 norm", ["L2"], rows=[(label, 5.0)], label="vector", notes=["a note"], warnings=[])
+
+
+def test_auto_is_table_on_a_terminal_and_plain_in_a_pipe():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert render.resolve_format("auto", Tty()) == "table"
+    assert render.resolve_format("auto", io.StringIO()) == "plain"
+    assert render.resolve_format("json", Tty()) == "json"
+
+
+def test_forced_terminal_draws_a_table_with_title_and_notes():
+    buf, console = _terminal()
+    render.show(_result("model_a"), "table", console=console)
+    out = buf.getvalue()
+    assert "L2 norm" in out and "model_a" in out and "5.0" in out and "a note" in out
+    assert "\x1b[" in out  # styled: it really is the terminal path
+
+
+def test_rich_markup_in_input_text_is_shown_literally():
+    buf, console = _terminal()
+    render.show(_result("[bold]x[/bold]"), "table", console=console)
+    out = buf.getvalue()
+    assert "[bold]x[/bold]" in out
+
+
+def test_terminal_control_bytes_in_input_text_are_escaped():
+    hostile = "x\x1b]0;pwned\x07\x1b[2J"
+    buf, console = _terminal()
+    render.show(_result(hostile), "table", console=console)
+    out = buf.getvalue()
+    assert "\x1b]0;" not in out and "\x07" not in out and "\x1b[2J" not in out
+    assert "\\x1b]0;pwned\\x07" in out
+
+
+def test_column_names_from_a_file_are_escaped_end_to_end(run):
+    r = run(["norm", "-o", "table"], input="\x1b[31mred,[bold]b\n1,2\n")
+    assert r.exit_code == 0
+    assert "\x1b[31m" not in r.stdout and "\\x1b[31mred" in r.stdout
+    assert "[bold]b" in r.stdout
+
+
+def test_error_messages_are_one_escaped_line(capsys):
+    render.error("bad \x1b[31m value\nsecond line")
+    err = capsys.readouterr().err
+    assert err == "normcli: error: bad \\x1b[31m value second line\n"
+
+
+def test_plain_scalar_vector_and_table_shapes():
+    out = io.StringIO()
+    render.show(Result("t", ["a"], rows=[("x", 1.5)]), "plain", out=out)
+    assert out.getvalue() == "1.5\n"
+    out = io.StringIO()
+    render.show(Result("t", ["a", "b"], rows=[("x", 1.5, 2), ("y", None, "n/a")]), "plain", out=out)
+    assert out.getvalue() == "1.5\t2\n\tn/a\n"
+
+
+def test_streamed_batches_are_written_and_flushed_per_batch():
+    flushes = []
+
+    class Spy(io.StringIO):
+        def flush(self):
+            flushes.append(self.getvalue())
+
+    out = Spy()
+    batches = iter([[("1", 1.0)], [("2", 2.0)]])
+    render.show(Result("t", ["v"], batches=batches), "plain", out=out)
+    assert flushes[:2] == ["1.0\n", "1.0\n2.0\n"]
+
+
+def test_json_numbers_are_exact_and_non_finite_are_strings():
+    out = io.StringIO()
+    res = Result("t", ["v"], rows=[("a", 0.1 + 0.2), ("b", float("inf")), ("c", float("nan")), ("d", 3)], label="k")
+    render.show(res, "json", out=out)
+    doc = json.loads(out.getvalue(), parse_constant=lambda c: pytest.fail(c))
+    assert [r["v"] for r in doc["rows"]] == [0.30000000000000004, "inf", "nan", 3]
+
+
+def test_csv_quotes_names_that_need_it():
+    out = io.StringIO()
+    render.show(Result("t", ["v"], rows=[('a,"b"', 1.0)], label="name"), "csv", out=out)
+    assert out.getvalue() == 'name,v\n"a,""b""",1.0\n'
+
+
+def test_warnings_go_to_stderr_in_plain(capsys):
+    out = io.StringIO()
+    render.show(Result("t", ["v"], rows=[("a", float("inf"))], warnings=["too big"]), "plain", out=out)
+    assert out.getvalue() == "inf\n"
+    assert capsys.readouterr().err == "normcli: note: too big\n"
+
+
+@pytest.mark.parametrize("value, precision, text", [(1 / 3, None, "0.3333333333333333"), (1 / 3, 3, "0.333"),
+                                                     (1e-300, 2, "1e-300"), (7, 2, "7"), (float("-inf"), 3, "-inf")])
+def test_format_number(value, precision, text):
+    assert render.format_number(value, precision) == text
