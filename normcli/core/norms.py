@@ -44,10 +44,15 @@ MATRIX_ORDERS: tuple[str, ...] = ("fro", "nuc", "2", "-2", "1", "-1", "inf", "-i
 # math.fsum, which is slower but just as accurate.
 _EXTENDED = np.finfo(np.longdouble).nmant >= 63
 
-# Above this |p| a power-of-two scale can leave the largest term
-# (in [0.5, 1) ** p) below the float64 range; divide by the extreme value
+# Above this |p| a power-of-two scale can take the largest term
+# (in [1, 2) ** p) beyond the float64 range; divide by the extreme value
 # itself instead, so that term is exactly 1.
 _POW2_LIMIT = 1000.0
+
+# For 0 < p < _SMALL_P the values are not scaled (see _chunk_scale): a value
+# that scaling would make subnormal is at most 2^-1021 of the largest, and
+# its term (2^-1021)^p only stops being negligible for such small p.
+_SMALL_P = 0.25
 
 
 def parse_order(text: str) -> float:
@@ -119,7 +124,11 @@ def order_kind(p: float) -> str:
 def _scaled_sum(a: np.ndarray, p: float, scale: float):
     """Sum of (a / scale) ** p for non-negative finite ``a``, accurately."""
     if scale != 1.0:
-        a = a / scale  # exact for a power-of-two scale, bar subnormals
+        # Exact for a power-of-two scale, bar subnormals. For p < 0 a value
+        # far above the smallest may overflow to inf: its term is then 0,
+        # as good as exact beside the smallest value's term of about 1.
+        with np.errstate(over="ignore"):
+            a = a / scale
     if p == 1.0:
         terms = a
     elif p == 2.0:
@@ -289,14 +298,17 @@ class NormAccumulator:
         if ps.total == 0:  # every entry is zero
             return Outcome(0.0)
         total, scale = ps.total, _ext(ps.scale)
+        # 1/p in the sums' precision: a float64 1/p is off by up to half an
+        # ulp, which total ** (1/p) multiplies by |ln total|.
+        inv = _ext(1.0) / _ext(p)
         with np.errstate(over="ignore", under="ignore"):
             if kind == "power":
-                exact = total * scale**p if _EXTENDED else _pow_times(scale, p, total)
+                exact = total * scale ** _ext(p) if _EXTENDED else _pow_times(scale, p, total)
             elif kind == "mean":
-                exact = scale * (total / n) ** (1.0 / p)
+                exact = scale * (total / n) ** inv
             else:
-                exact = scale * total ** (1.0 / p)
-        return _finish(exact)
+                exact = scale * total ** inv
+        return _finish(exact, nonzero=True)
 
     def _geometric_mean(self) -> Outcome:
         if self.zeros:
@@ -317,14 +329,15 @@ class Outcome:
 
 
 def _chunk_scale(extreme: float, p: float) -> float:
-    """The scale of a chunk: the power of two just above its extreme |x|.
+    """The scale of a chunk: the power of two at or just below its extreme |x|.
 
-    Largest |x| for p > 0, smallest non-zero for p < 0, so every scaled term
-    is at most 1 and the extreme one at least 2^-|p|. For |p| above
+    Largest |x| for p > 0, smallest non-zero for p < 0, so the extreme
+    scaled value is in [1, 2): the largest term is at least 1 (it cannot
+    underflow) and at most 2^|p| (it cannot overflow). For |p| above
     _POW2_LIMIT that could underflow, so the extreme value itself is the
     scale (its term is exactly 1). For 0 < p < 1, |x|^p can neither overflow
-    nor underflow and scaling would only push tiny values into the
-    subnormal range, so the scale is 1.
+    nor underflow; below _SMALL_P scaling down could push tiny values into
+    the subnormal range while their terms still count, so the scale is 1.
     """
     return float(_scales(np.array([extreme]), p)[0])
 
@@ -344,12 +357,16 @@ def _pow_times(scale: float, p: float, total: float) -> float:
         return INF
 
 
-def _finish(exact) -> Outcome:
-    """Round an extended-precision result to float64, noting range loss."""
+def _finish(exact, nonzero: bool = False) -> Outcome:
+    """Round an extended-precision result to float64, noting range loss.
+
+    ``nonzero``: the true result is known not to be 0, so a 0 here (even
+    one the extended computation itself underflowed to) is range loss.
+    """
     value = float(exact)
     if math.isinf(value):
         return Outcome(INF, "the result exceeds the float64 range (about 1.8e308)")
-    if value == 0.0 and exact != 0:
+    if value == 0.0 and (nonzero or exact != 0):
         return Outcome(0.0, "the result is below the smallest float64 and rounds to 0")
     return Outcome(value)
 
@@ -519,14 +536,16 @@ def row_norms(
         terms = np.power(x / scale[:, None], p)
     total = terms.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
     big = np.asarray(scale, dtype=total.dtype)
+    inv = total.dtype.type(1.0) / total.dtype.type(p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
         if kind == "power":
-            exact = total * big**p
+            exact = total * big ** total.dtype.type(p)
         elif kind == "mean":
-            exact = big * (total / n) ** (1.0 / p)
+            exact = big * (total / n) ** inv
         else:
-            exact = big * total ** (1.0 / p)
+            exact = big * total ** inv
     values, flags = _finish_rows(exact)
+    flags |= values == 0  # every row here has a non-zero term; zero rows are reset below
     if p < 0:  # a zero entry makes the sum inf and the root 0
         values[zero_rows] = INF if kind == "power" else 0.0
         flags[zero_rows] = False
@@ -541,9 +560,10 @@ def _scales(extreme: np.ndarray, p: float) -> np.ndarray:
     """Per-vector scale: a power of two near the extreme |x| (see _chunk_scale)."""
     if abs(p) > _POW2_LIMIT:
         return extreme
-    if 0 < p < 1:
+    if 0 < p < _SMALL_P:
         return np.ones_like(extreme)
-    return np.ldexp(1.0, np.frexp(extreme)[1])
+    # 2^(e-1) puts the extreme value in [1, 2); 2^e could itself overflow.
+    return np.ldexp(1.0, np.frexp(extreme)[1] - 1)
 
 
 def _finish_rows(exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
