@@ -275,10 +275,10 @@ class NormAccumulator:
         n = self.count
         if n == 0:
             raise ValueError("the vector is empty")
-        if self.nans:
-            return Outcome(math.nan)
         if kind == "power" and math.isinf(p):
             raise ValueError("||x||_p^p is not defined for p = inf or -inf")
+        if self.nans:
+            return Outcome(math.nan)
         if p == INF:
             return Outcome(INF if self.infs else self.maxabs)
         if p == -INF:
