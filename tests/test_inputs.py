@@ -1,0 +1,140 @@
+"""inputs: the fast and slow parsing paths agree, blocks and workers change nothing."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from normcli import inputs
+from normcli.core.norms import norm
+from normcli.errors import InputError, UsageError
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+def _columns(text: bytes | str, **kw) -> tuple[list[str], list[np.ndarray]]:
+    data = text.encode() if isinstance(text, str) else text
+    cols = inputs.read_columns(inputs.InputSpec(stdin=io.BytesIO(data), **kw))
+    parts = list(cols.chunks())
+    return cols.names, [np.concatenate([p[j] for p in parts]) for j in range(len(cols.names))]
+
+
+def _csv(a: np.ndarray, header=("a", "b"), sep=",") -> str:
+    lines = [sep.join(header)] + [sep.join(repr(v) for v in row) for row in a.tolist()]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(finite, finite), min_size=1, max_size=40))
+def test_values_survive_text_exactly(rows):
+    a = np.array(rows)
+    names, cols = _columns(_csv(a))
+    assert names == ["a", "b"]
+    assert np.array_equal(cols[0], a[:, 0]) and np.array_equal(cols[1], a[:, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(finite, finite), min_size=1, max_size=30), st.sampled_from([",", "\t", ";", " "]))
+def test_fast_and_slow_paths_agree(rows, sep):
+    a = np.array(rows)
+    plain = _csv(a, sep=sep)
+    # A comment line sends the block down the line-by-line path.
+    slow = plain.replace("\n", "\n# a comment\n", 1)
+    _, fast_cols = _columns(plain, columns=("b",))
+    _, slow_cols = _columns(slow, columns=("b",))
+    assert np.array_equal(fast_cols[0], slow_cols[0])
+
+
+def test_slow_path_is_really_taken(monkeypatch):
+    calls = []
+    real = inputs._slow_parse
+    monkeypatch.setattr(inputs, "_slow_parse", lambda *a: calls.append(1) or real(*a))
+    _columns("a,b\n1,2\n# c\n3,4\n", columns=("b",))
+    assert calls
+    calls.clear()
+    _columns("a,b\n1,2\n3,4\n", columns=("b",))
+    assert not calls
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_tiny_blocks_and_workers_change_nothing(monkeypatch, workers):
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setenv("NORMCLI_WORKERS", workers)
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((500, 2)) * 1e3
+    names, cols = _columns(_csv(a))
+    assert np.array_equal(cols[0], a[:, 0]) and np.array_equal(cols[1], a[:, 1])
+    bad = _csv(a).splitlines()
+    bad[377] = "1.0,oops"
+    with pytest.raises(InputError, match=r"^line 378, column 'b': 'oops' is not a number$"):
+        _columns("\n".join(bad) + "\n")
+
+
+def test_rows_blocks_across_tiny_blocks(monkeypatch):
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 32)
+    monkeypatch.setenv("NORMCLI_WORKERS", "1")
+    text = "".join(f"{i},{i + 1}\n" if i % 7 else f"{i},{i},{i}\n" for i in range(100))
+    blocks = list(inputs.read_rows(inputs.InputSpec(stdin=io.BytesIO(text.encode()))))
+    rows = [r for b in blocks for r in b.data.tolist()]
+    assert rows == [[i, i + 1] if i % 7 else [i, i, i] for i in range(100)]
+    starts = [b.first for b in blocks]
+    assert starts == sorted(starts) and starts[0] == 1
+
+
+def test_parse_tokens_forms():
+    assert inputs.parse_tokens(["1,2", "3 4", " 5 ,6 ", "7,"]).tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert inputs.parse_tokens(["-inf,+1.5e3"], nan="propagate").tolist() == [-math.inf, 1500.0]
+    assert math.isnan(inputs.parse_tokens(["x"], nan="propagate")[0])
+
+
+@pytest.mark.parametrize("text", ["1_000", "0x10", "1d5", "--1", "1.5f", "nan(1)"])
+def test_numbers_numpy_refuses_are_refused_on_both_paths(text):
+    with pytest.raises(InputError, match="is not a number"):
+        inputs.parse_tokens([text])
+    with pytest.raises(InputError, match="is not a number"):
+        _columns(f"a\n{text}\n")
+    with pytest.raises(InputError, match="is not a number"):
+        _columns(f"a,b\n1,{text}\n", columns=("b",))
+
+
+def test_header_is_detected_from_text_not_numbers():
+    assert _columns("x\n1\n")[0] == ["x"]
+    assert _columns("1\n2\n")[0] == ["1"]
+    assert _columns("inf,nan\n1,2\n", nan="propagate")[1][0].tolist() == [math.inf, 1.0]
+
+
+def test_nothing_on_a_terminal_is_a_usage_error():
+    class Tty(io.BytesIO):
+        def isatty(self):
+            return True
+
+    with pytest.raises(UsageError, match="no input"):
+        inputs.read_columns(inputs.InputSpec(stdin=Tty()))
+
+
+def test_omit_counts_what_it_left_out():
+    cols = inputs.read_columns(inputs.InputSpec(stdin=io.BytesIO(b"a,b\n1,x\nnan,2\n3,\n"), nan="omit"))
+    parts = list(cols.chunks())
+    assert parts[0][0].tolist() == [1.0, 3.0] and parts[0][1].tolist() == [2.0]
+    assert cols.omitted == {"a": 1, "b": 2}
+
+
+def test_matrix_omit_drops_whole_rows():
+    names, a = inputs.read_matrix(inputs.InputSpec(stdin=io.BytesIO(b"a,b\n1,2\nnan,3\n4,5\n"), nan="omit"))
+    assert names == ["a", "b"] and a.tolist() == [[1, 2], [4, 5]]
+
+
+def test_norm_of_parsed_file_matches_core(tmp_path):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(10_000) * 1e-150
+    path = tmp_path / "x.txt"
+    np.savetxt(path, x, fmt="%.17g")
+    cols = inputs.read_columns(inputs.InputSpec(file=str(path)))
+    got = np.concatenate([c[0] for c in cols.chunks()])
+    assert np.array_equal(got, x)
+    assert norm(got) == norm(x)
