@@ -166,12 +166,12 @@ def need_tools(*tools: str) -> dict[str, str | None]:
 # Timing
 # --------------------------------------------------------------------------
 def time_once(cmd: list[str], stdin_path: str | None = None, stdout=subprocess.PIPE,
-              check: bool = True) -> tuple[float, str]:
+              check: bool = True, env: dict | None = None) -> tuple[float, str]:
     """Wall time of one run (perf_counter around subprocess.run) and its stdout."""
     fh = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, stdin=fh, stdout=stdout, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, stdin=fh, stdout=stdout, stderr=subprocess.PIPE, env=env)
         dt = time.perf_counter() - t0
     finally:
         if stdin_path:

@@ -189,3 +189,17 @@ def test_large_input_uses_the_parse_pool_and_keeps_line_numbers(tmp_path):
         fh.write("0.5\n" * n)
     r = run(["norm", "-f", str(path), "--p", "1"], env={**os.environ, "NORMCLI_WORKERS": "2"})
     assert r.stdout == f"{0.5 * n!r}\n"
+
+
+def test_shell_completion_is_light_and_works():
+    code = (
+        "import sys\n"
+        "from normcli.cli import main\n"
+        "sys.argv = ['normcli']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted(m for m in sys.modules if m in ('numpy', 'scipy', 'rich.table')), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "_NORMCLI_COMPLETE": "complete_bash", "COMP_WORDS": "normcli norm --ma", "COMP_CWORD": "2"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert r.stdout.split() == ["--matrix"]
+    assert "HEAVY []" in r.stderr

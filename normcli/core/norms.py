@@ -668,7 +668,7 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
     ``blocks`` yields objects with ``first`` (1-based row number), ``data``
     (2-D array) and ``keep`` (mask or None), as ``inputs.read_rows`` does.
     """
-    result = Result(_title(orders, kind), [column_name(p, kind) for p in orders], label="row",
+    result = Result(_title(orders, kind) + " of each row", [column_name(p, kind) for p in orders], label="row",
                     notes=_notes(orders, kind))
 
     def batches():
