@@ -172,10 +172,10 @@ def test_plain_run_does_not_import_rich_or_scipy():
 
 
 def test_large_input_uses_the_parse_pool_and_keeps_line_numbers(tmp_path):
-    # Several blocks, so worker processes parse them; the error in a late
-    # block must still name its true line.
+    # Enough full blocks that worker processes take over; the error in a
+    # late block must still name its true line.
     path = tmp_path / "big.csv"
-    n = 1_500_000
+    n = 7_000_000
     with open(path, "w") as fh:
         fh.write("err\n")
         fh.write("0.5\n" * (n - 1))
