@@ -57,6 +57,19 @@ def format_number(value: Any, precision: int | None = None) -> str:
     return f"{value:.{precision}g}"
 
 
+def _formatter(precision: int | None):
+    """format_number with the common case (a float, exact repr) first."""
+    if precision is not None:
+        return lambda v: format_number(v, precision)
+    return lambda v: float.__repr__(v) if type(v) is float else format_number(v)
+
+
+def _format_column(col: Sequence[Any], fmt_one, precision: int | None) -> list[str]:
+    if precision is None and set(map(type, col)) == {float}:
+        return list(map(float.__repr__, col))  # the hot case: --rows results
+    return list(map(fmt_one, col))
+
+
 def _json_value(value: Any, precision: int | None) -> str:
     if value is None:
         return "null"
@@ -97,9 +110,13 @@ def show(result: Result, fmt: str = "auto", precision: int | None = None, *, con
     if fmt == "table":
         _table(result, precision, console, out)
     elif fmt == "plain":
+        fmt_one = _formatter(precision)
         for batch in result.iter_batches():
-            out.write("".join("\t".join(format_number(v, precision) for v in row[1:]) + "\n" for row in batch))
-            out.flush()
+            if batch:
+                # Column by column: one map() per column beats a join per row.
+                columns = [_format_column(col, fmt_one, precision) for col in list(zip(*batch))[1:]]
+                out.write("\n".join(map("\t".join, zip(*columns))) + "\n")
+                out.flush()
         _warn(result)
     elif fmt == "csv":
         _csv(result, precision, out)
