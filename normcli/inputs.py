@@ -83,13 +83,14 @@ def _unescape(delimiter: str) -> str:
 def to_float(text: str) -> float:
     """Parse one number exactly as the fast path (numpy's parser) does.
 
-    Python's ``float`` also accepts digit separators (``1_000``); numpy does
-    not, and both paths must agree, so they are refused here.
+    Python's ``float`` also accepts digit separators (``1_000``) and
+    non-ASCII digits (``٣``); numpy does not, and both paths must agree, so
+    they are refused here.
 
     >>> to_float(" 1e-3 "), to_float("-inf")
     (0.001, -inf)
     """
-    if "_" in text:
+    if "_" in text or not text.isascii():
         raise ValueError(text)
     return float(text)
 
@@ -211,6 +212,8 @@ def _source(spec: InputSpec):
         raise InputError(f"{spec.file!r} is a directory, not a file") from None
     except PermissionError:
         raise InputError(f"file {spec.file!r} cannot be read: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"file {spec.file!r} cannot be read: {exc.strerror or exc}") from None
 
 
 def _isatty(stream) -> bool:

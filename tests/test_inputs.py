@@ -92,7 +92,7 @@ def test_parse_tokens_forms():
     assert math.isnan(inputs.parse_tokens(["x"], nan="propagate")[0])
 
 
-@pytest.mark.parametrize("text", ["1_000", "0x10", "1d5", "--1", "1.5f", "nan(1)"])
+@pytest.mark.parametrize("text", ["1_000", "0x10", "1d5", "--1", "1.5f", "nan(1)", "\u0663", "\uff11"])
 def test_numbers_numpy_refuses_are_refused_on_both_paths(text):
     with pytest.raises(InputError, match="is not a number"):
         inputs.parse_tokens([text])
