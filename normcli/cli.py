@@ -7,6 +7,7 @@ their bodies.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -21,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.exceptions import Abort
 
 from . import __version__
-from .errors import ExitCode, NormcliError, UsageError
+from .errors import ExitCode, InputError, NormcliError, UsageError
 
 # A token that starts with "-" but is a number (or a list of them): "-3,4",
 # "-.5", "-1e-3", "-inf", "-nan". No normcli option looks like this.
@@ -291,6 +292,125 @@ def norm(
     for name, count in cols.omitted.items():
         result.notes.append(f"omitted {count} missing or non-finite value(s) from {name!r} (--nan omit)")
     _show(result, output, precision)
+
+@app.command(
+    cls=ValuesCommand,
+    short_help="(Sub)gradient of a norm, checked by finite differences.  e.g. normcli grad --p 1 -3,4,0",
+    epilog="Examples: normcli grad 3,4  |  normcli grad --p 2 --power --target 1,1 3,2  |  "
+    "normcli grad --p inf --check 3,-3,1  |  normcli grad --matrix nuc -f A.csv  |  normcli grad --hessian --p 3 1,2",
+)
+def grad(
+    values: Values = None,
+    p: Annotated[
+        Optional[list[str]],
+        typer.Option("--p", "-p", help="Order, as for norm: a real number, inf, -inf, l1, l2, max, ... [default: 2]",
+                     show_default=False),
+    ] = None,
+    power: Annotated[bool, typer.Option("--power", help="Gradient of ||x||_p^p (2x for p = 2).")] = False,
+    mean: Annotated[bool, typer.Option("--mean", help="Gradient of the power mean ||x||_p / n^(1/p).")] = False,
+    target: Annotated[
+        Optional[str],
+        typer.Option("--target", "-t", help="t in ||x - t||_p: numbers (1,1) or, with a file, a column name.",
+                     show_default=False),
+    ] = None,
+    matrix: Annotated[
+        Optional[str],
+        typer.Option("--matrix", help="Gradient of a matrix norm of the selected columns: fro nuc 2 1 inf.",
+                     show_default=False),
+    ] = None,
+    hessian: Annotated[bool, typer.Option("--hessian", help="Print the Hessian matrix (finite p > 1).")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Compare with central finite differences; exit 1 beyond --tolerance.")
+    ] = False,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Largest relative error --check accepts.", min=0.0)
+    ] = 1e-6,
+    file: FileOpt = None,
+    column: ColumnOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    rows: RowsOpt = False,
+    nan: NanOpt = "error",
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+) -> None:
+    """Print the (sub)gradient of ||x||_p with respect to x, one component per line.
+
+    At points where the norm is not differentiable the conventions of torch
+    are used (0 at x = 0, 0 for |x_i| at x_i = 0, ties of the max norm split
+    equally) and the component is marked.
+    """
+    import numpy as np
+
+    from . import inputs
+    from .core import grads, norms
+
+    _check_output(output)
+    spec = _input_spec(values, file, column, delimiter, header, nan)
+    if power and mean:
+        raise UsageError("--power and --mean cannot be combined")
+    kind = "power" if power else "mean" if mean else "norm"
+    if matrix is not None:
+        if power or mean or hessian or rows or target is not None:
+            raise UsageError("--matrix cannot be combined with --power, --mean, --hessian, --rows or --target")
+        if matrix not in grads.MATRIX_GRAD_ORDERS:
+            raise UsageError(f"--matrix must be one of {' '.join(grads.MATRIX_GRAD_ORDERS)} for grad, not {matrix!r}")
+        names, a = inputs.read_matrix(spec)
+        g = _core_call(grads.matrix_grad, a, matrix)
+        chk = grads.check(g.values, grads.matrix_function(matrix), a, tolerance) if check else None
+        _show(grads.matrix_gradient_result(a, g, matrix, names, chk), output, precision)
+        if chk is not None:
+            flat = [f"({i + 1}, {names[j]})" for i in range(a.shape[0]) for j in range(a.shape[1])]
+            _fail_if(grads.failed_component(chk, g, flat))
+        return
+    if p and len(p) > 1:
+        raise UsageError(f"grad takes one --p (got {len(p)}: {', '.join(p)}); run it once per order")
+    try:
+        order = norms.parse_order(p[0] if p else "2")
+    except ValueError as exc:
+        raise UsageError(f"--p: {exc}") from None
+    if kind == "power" and math.isinf(order):
+        raise UsageError("--power needs a finite p: ||x||_inf^inf is not defined")
+    if hessian and not (math.isfinite(order) and order > 1):
+        raise UsageError("--hessian needs a finite p > 1 (the Hessian is 0 or undefined otherwise)")
+    if rows:
+        if target is not None or hessian:
+            raise UsageError("--rows cannot be combined with --target or --hessian")
+        result, failures = grads.rows_gradient_result(inputs.read_rows(spec), order, kind, tolerance if check else None)
+        _show(result, output, precision)
+        _fail_if(failures[0] if failures else None)
+        return
+    x, t = inputs.read_vector(spec, target)
+    labels = [str(i) for i in range(1, x.size + 1)]
+    d = x if t is None else x - t
+    if hessian:
+        h = _core_call(grads.hessian, d, order, kind)
+        _show(grads.hessian_result(h, order, kind, labels, t is not None), output, precision)
+        if check:
+            chk = _core_call(grads.hessian_check, d, order, kind, tolerance)
+            if chk.worst_error > tolerance:
+                i, j = np.unravel_index(int(np.argmax(chk.error)), chk.error.shape)
+                _fail_if(f"Hessian check failed at ({labels[i]}, {labels[j]}): relative error "
+                         f"{chk.worst_error:.2e} > tolerance {tolerance:g}")
+        return
+    g = _core_call(grads.grad, d, order, kind)
+    chk = grads.check(g.values, grads.vector_function(order, kind, t), x, tolerance) if check else None
+    _show(grads.gradient_result(x, g, order, kind, labels, t is not None, chk), output, precision)
+    if chk is not None:
+        _fail_if(grads.failed_component(chk, g, labels))
+
+
+def _core_call(func, *args):
+    """Core functions raise ValueError for what the user asked (non-finite values, x = 0)."""
+    try:
+        return func(*args)
+    except ValueError as exc:
+        raise NormcliError(str(exc)) from None
+
+
+def _fail_if(message) -> None:
+    if message:
+        raise NormcliError(message)
 
 
 def main() -> None:

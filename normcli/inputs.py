@@ -701,6 +701,42 @@ def _columns(spec: InputSpec, kind: tuple) -> Columns:
     return Columns(names, _nonempty(chunks, where), spec.nan)
 
 
+def read_vector(spec: InputSpec, target: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One whole vector x, and t for ``--target`` (numbers, or a column of the file).
+
+    ``target`` is read as numbers when it parses as numbers; otherwise, for
+    a file or stdin, it names the column holding t, and x is the one other
+    selected column.
+    """
+    t = None
+    column_target = None
+    if target is not None:
+        try:
+            t = parse_tokens([target], spec.nan)
+        except InputError:
+            if spec.values:
+                raise
+            column_target = target
+    if column_target is not None and spec.columns and column_target not in spec.columns:
+        spec = replace(spec, columns=(*spec.columns, column_target))
+    cols = read_columns(spec)
+    parts = list(cols.chunks())
+    data = {name: np.concatenate([p[j] for p in parts]) for j, name in enumerate(cols.names)}
+    if column_target is not None:
+        if column_target not in data:
+            available = ", ".join(repr(n) for n in cols.names)
+            raise UsageError(f"--target {column_target!r} is neither numbers nor a column; the columns are {available}")
+        t = data.pop(column_target)
+    if len(data) != 1:
+        names = ", ".join(repr(n) for n in data)
+        raise UsageError(f"one vector is needed; the input has {len(data)} columns ({names}): "
+                         "select one with --column, or use --rows or --matrix")
+    x = next(iter(data.values()))
+    if t is not None and t.size != x.size:
+        raise InputError(f"--target has {t.size} value(s) but x has {x.size}")
+    return x, t
+
+
 def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
     """--rows: each row (each argument, for argv values) is a vector of its own."""
     kind = _prepare(spec)

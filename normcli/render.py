@@ -47,6 +47,8 @@ def format_number(value: Any, precision: int | None = None) -> str:
         return ""
     if isinstance(value, str):
         return value
+    if isinstance(value, (list, tuple)):
+        return " ".join(format_number(v, precision) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -65,14 +67,19 @@ def _formatter(precision: int | None):
 
 
 def _format_column(col: Sequence[Any], fmt_one, precision: int | None) -> list[str]:
-    if precision is None and set(map(type, col)) == {float}:
+    kinds = set(map(type, col))
+    if precision is None and kinds == {float}:
         return list(map(float.__repr__, col))  # the hot case: --rows results
+    if list in kinds or tuple in kinds:  # a whole vector in one cell: its own fields
+        return ["\t".join(fmt_one(v) for v in c) if isinstance(c, (list, tuple)) else fmt_one(c) for c in col]
     return list(map(fmt_one, col))
 
 
 def _json_value(value: Any, precision: int | None) -> str:
     if value is None:
         return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_json_value(v, precision) for v in value) + "]"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
@@ -114,7 +121,10 @@ def show(result: Result, fmt: str = "auto", precision: int | None = None, *, con
         for batch in result.iter_batches():
             if batch:
                 # Column by column: one map() per column beats a join per row.
-                columns = [_format_column(col, fmt_one, precision) for col in list(zip(*batch))[1:]]
+                picked = list(zip(*batch))[1:]
+                if result.plain is not None:
+                    picked = [picked[j] for j in result.plain]
+                columns = [_format_column(col, fmt_one, precision) for col in picked]
                 out.write("\n".join(map("\t".join, zip(*columns))) + "\n")
                 out.flush()
         _warn(result)

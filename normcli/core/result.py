@@ -33,6 +33,13 @@ class Result:
     warnings : list of str
         Things a script must not miss (a result beyond the float64 range):
         in the table and json, on stderr for plain and csv.
+    plain : list of int, optional
+        The value columns plain output shows (default: all). ``grad`` shows
+        only the gradient, so it can be fed back in as values.
+
+    A value may also be a list (a whole gradient of one row): plain output
+    spreads it over tab-separated fields, csv and the table join it with
+    spaces, json writes an array.
     """
 
     title: str
@@ -42,6 +49,7 @@ class Result:
     batches: Iterator[list[tuple]] | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    plain: list[int] | None = None
 
     def iter_batches(self) -> Iterator[list[tuple]]:
         if self.batches is not None:
