@@ -475,15 +475,20 @@ def _uniform_fields(layout: _Layout, block: bytes, lines: list[str]) -> bool:
     return all(line.count(d) == want for line in lines if line.strip())
 
 
-def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarray:
-    cells = _Cells(layout.nan)
-    rows: list[list[float]] = []
+def _data_lines(layout: _Layout, lines: list[str], first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each data line: blank lines and # comments left out."""
     for offset, line in enumerate(lines):
         if _is_skipped(line):
             continue
-        line = line.split("#", 1)[0] if "#" in line else line
-        lineno = first_line + offset
-        fields = layout.split(line)
+        if "#" in line:
+            line = line.split("#", 1)[0]
+        yield first_line + offset, layout.split(line)
+
+
+def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarray:
+    cells = _Cells(layout.nan)
+    rows: list[list[float]] = []
+    for lineno, fields in _data_lines(layout, lines, first_line):
         if len(fields) != layout.ncols:
             raise InputError(
                 f"line {lineno}: {len(fields)} field(s), expected {layout.ncols} "
@@ -504,12 +509,7 @@ def _parse_row_block(layout: _Layout, block: bytes, first_line: int) -> list[np.
     cells = _Cells(layout.nan)
     selected = len(layout.usecols) != layout.ncols
     groups: list[list[list[float]]] = []
-    for offset, line in enumerate(lines):
-        if _is_skipped(line):
-            continue
-        line = line.split("#", 1)[0] if "#" in line else line
-        lineno = first_line + offset
-        fields = layout.split(line)
+    for lineno, fields in _data_lines(layout, lines, first_line):
         if selected and max(layout.usecols) >= len(fields):
             raise InputError(
                 f"line {lineno}: {len(fields)} field(s), too few for the selected columns"
