@@ -161,23 +161,8 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
         reasons.append("x = 0: not differentiable; gradient 0 (torch)")
         return Gradient(np.zeros(n), value, nondiff, reasons, notes)
 
-    y, s = _scaled(x)
-    ay = np.abs(y)
-    if kind == "power":
-        g = _power_grad(ay, sign, s, p)
-    elif p == 1:
-        g = sign.copy() if kind == "norm" else sign / _ext_pow(n, 1.0)
-    else:
-        # In extended precision, so each component is rounded once.
-        ext = np.longdouble
-        ay_ext = ay.astype(ext)
-        fy = _norm_ext(ay_ext, p)
-        with np.errstate(divide="ignore", over="ignore"):
-            ratio = ay_ext / fy  # in [0, 1] for p > 0, >= 1 for p < 0
-            g_ext = np.power(ratio, ext(p) - ext(1.0))
-            if kind == "mean":
-                g_ext = g_ext / ext(n) ** (ext(1.0) / ext(p))
-        g = np.where(zero, 0.0, sign * np.where(zero, 0.0, g_ext.astype(np.float64)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = np.where(zero, 0.0, sign * np.where(zero, 0.0, _magnitudes_ext(ax, p, kind).astype(np.float64)))
     if p < 1 and zero.any():  # |x_i|^p has infinite slope at 0 (and sign(0) for p = 1)
         g[zero] = 0.0
         nondiff[zero] = True
@@ -191,28 +176,73 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
     return Gradient(g, value, nondiff, reasons, notes)
 
 
-def _norm_ext(ay_ext: np.ndarray, p: float):
-    """||y||_p in extended precision for scaled y (largest |y_i| in [1, 2))."""
-    ext = np.longdouble
-    with np.errstate(over="ignore", divide="ignore"):
-        total = np.power(ay_ext, ext(p)).sum()
-        return total ** (ext(1.0) / ext(p))
+# Gradients, Hessians and the values the checks difference are computed in
+# extended precision (x87 80-bit on x86-64; float64 elsewhere): each
+# component is then rounded once, and the exponent range (to 1e4932) holds
+# |x_i|^p and the ratios |x_i| / ||x||_p across the whole float64 range.
+_EXT = np.longdouble
 
 
-def _ext_pow(base: float, e: float) -> float:
-    return float(np.longdouble(base) ** np.longdouble(e))
+def _ratios(ax_ext: np.ndarray, p: float) -> np.ndarray:
+    """|x_i| / ||x||_p in extended precision, for finite non-zero p and x != 0.
+
+    Scaled by the extreme entry (largest for p > 0, smallest non-zero for
+    p < 0) so every term (|x_i| / s)^p is at most 1 and one of them is 1.
+    """
+    nz = ax_ext[ax_ext > 0]
+    s = nz.max() if p > 0 else nz.min()
+    y = ax_ext / s
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        total = np.power(y, _EXT(p)).sum()
+        return y / total ** (1 / _EXT(p))
 
 
-def _power_grad(ay: np.ndarray, sign: np.ndarray, s: float, p: float) -> np.ndarray:
-    """p sign(x_i) |x_i|^(p-1) from y = x / s, with s^(p-1) applied in extended precision."""
-    if p == 2:
-        return 2.0 * (sign * ay) * s  # 2x, exact
-    if p == 1:
-        return sign.copy()
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # x_i = 0, p < 1: fixed by the caller
-        local = np.power(ay, p - 1.0)
-        factor = np.longdouble(s) ** np.longdouble(p - 1.0) * np.longdouble(p)
-        return (sign * (local.astype(np.longdouble) * factor)).astype(np.float64)
+def _magnitudes_ext(ax: np.ndarray, p: float, kind: str) -> np.ndarray:
+    """|d f / d x_i| in extended precision at a regular point (finite p != 0, x != 0).
+
+    The gradient is sign(x_i) times this; zero entries with p < 1 give inf
+    here and are the caller's to replace.
+    """
+    ax_ext = np.asarray(ax).astype(_EXT)
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        if kind == "power":  # p |x_i|^(p-1): the extended range holds what float64 cannot
+            g = _EXT(p) * np.power(ax_ext, _EXT(p) - 1)
+        elif p == 1:
+            g = np.ones(ax_ext.size, dtype=_EXT)
+        else:
+            g = np.power(_ratios(ax_ext, p), _EXT(p) - 1)
+        if kind == "mean":
+            g = g / _EXT(ax_ext.size) ** (1 / _EXT(p))
+    return g
+
+
+def value_ext(d, p: float, kind: str = "norm"):
+    """||d||_p (or its power, or the power mean) in extended precision.
+
+    What :func:`check` differences: float64 rounding of a large value would
+    swamp the change a small step makes to it.
+    """
+    a = np.abs(np.asarray(d, dtype=_EXT)).ravel()
+    n = a.size
+    if math.isinf(p):
+        return a.max() if p > 0 else a.min()
+    nz = a[a > 0]
+    if p == 0:
+        if kind != "mean":
+            return _EXT(nz.size)
+        return _EXT(0) if nz.size < n else np.exp(np.log(a).sum() / n)
+    if p < 0 and nz.size < n:
+        return _EXT(np.inf) if kind == "power" else _EXT(0)
+    if nz.size == 0:
+        return _EXT(0)
+    s = nz.max() if p > 0 else nz.min()
+    with np.errstate(over="ignore", under="ignore"):
+        total = np.power(nz / s, _EXT(p)).sum()
+        if kind == "power":
+            return total * s ** _EXT(p)
+        if kind == "mean":
+            total = total / n
+        return s * total ** (1 / _EXT(p))
 
 
 def hessian(x, p: float = 2.0, kind: str = "norm") -> np.ndarray:
@@ -232,23 +262,29 @@ def hessian(x, p: float = 2.0, kind: str = "norm") -> np.ndarray:
     if not np.isfinite(x).all():
         raise ValueError("the Hessian needs finite values")
     n = x.size
-    ax = np.abs(x)
+    ax = np.abs(x).astype(_EXT)
     if kind == "power":
         with np.errstate(divide="ignore", over="ignore"):
-            return np.diag(p * (p - 1.0) * np.power(ax, p - 2.0))
+            return np.diag((_EXT(p) * (_EXT(p) - 1) * np.power(ax, _EXT(p) - 2)).astype(np.float64))
     if not ax.any():
         raise ValueError("the Hessian of a norm does not exist at x = 0")
-    y, s = _scaled(x)
-    fy = norm(y, p)
-    g = grad(x, p).values
-    with np.errstate(divide="ignore"):
-        r = np.abs(y) / fy
-        diag = np.power(r, p - 2.0)
-    f = np.longdouble(s) * np.longdouble(fy)
-    h = ((p - 1.0) * (np.diag(diag) - np.outer(g, g)).astype(np.longdouble) / f).astype(np.float64)
-    if kind == "mean":
-        h = h / _ext_pow(n, 1.0 / p)
-    return h
+    r = _ratios(ax, p)  # |x_i| / f
+    f = value_ext(x, p)
+    sign = np.sign(x).astype(_EXT)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+        g = sign * np.power(r, _EXT(p) - 1)
+        h = -np.outer(g, g)
+        # The diagonal r_k^(p-2) - g_k^2 = r_k^(p-2) (1 - r_k^p) cancels when
+        # x_k dominates; 1 - r_k^p is the sum of the other r_j^p (they sum
+        # to 1), taken from prefix and suffix sums, which do not cancel.
+        rp = np.power(r, _EXT(p))
+        before = np.concatenate(([_EXT(0)], np.cumsum(rp)[:-1]))
+        after = np.concatenate((np.cumsum(rp[::-1])[::-1][1:], [_EXT(0)]))
+        np.fill_diagonal(h, np.power(r, _EXT(p) - 2) * (before + after))
+        h = (_EXT(p) - 1) / f * h
+        if kind == "mean":
+            h = h / _EXT(n) ** (1 / _EXT(p))
+    return h.astype(np.float64)
 
 
 def matrix_grad(a, order: str = "fro") -> Gradient:
@@ -392,7 +428,11 @@ def hessian_check(x: np.ndarray, p: float, kind: str = "norm", tolerance: float 
         up, down = x.copy(), x.copy()
         up[j] += h
         down[j] -= h
-        numeric[:, j] = (grad(up, p, kind).values - grad(down, p, kind).values) / (2 * h)
+        # the gradient in extended precision: its float64 rounding would
+        # swamp the change a small step makes
+        g_up = np.sign(up) * _magnitudes_ext(np.abs(up), p, kind)
+        g_down = np.sign(down) * _magnitudes_ext(np.abs(down), p, kind)
+        numeric[:, j] = ((g_up - g_down) / (2 * _EXT(h))).astype(np.float64)
         steps[j] = h
     scale = max(float(np.abs(analytic).max()), np.finfo(np.float64).tiny)
     error = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), scale)
@@ -400,11 +440,10 @@ def hessian_check(x: np.ndarray, p: float, kind: str = "norm", tolerance: float 
 
 
 def vector_function(p: float, kind: str = "norm", target: np.ndarray | None = None) -> Callable:
-    """f(x) = ||x - t||_p (or its power or power mean), as :func:`check` wants it."""
+    """f(x) = ||x - t||_p (or its power or power mean) in extended precision, for :func:`check`."""
 
-    def f(x: np.ndarray) -> float:
-        d = x if target is None else x - target
-        return float(NormAccumulator([p]).add(d).evaluate(p, kind).value)
+    def f(x: np.ndarray):
+        return value_ext(x if target is None else x - target, p, kind)
 
     return f
 
