@@ -381,7 +381,7 @@ def test_power_hessian_is_diagonal(p, x):
 
 @pytest.mark.parametrize("p", [1.5, 2.0, 3.0])
 @PROPERTY
-@given(x=vectors(lo=0.1, hi=10.0))  # wider ranges: see test_check_passes_with_entries_of_different_magnitudes
+@given(x=vectors(lo=0.1, hi=10.0))  # wider ranges: see test_hessian_check_passes_with_entries_of_different_magnitudes
 def test_hessian_check_passes_at_random_points(p, x):
     chk = hessian_check(x, p)
     assert chk.worst_error < 1e-6, chk.error
@@ -746,11 +746,9 @@ CHECK_CASES = [(p, kind) for p in (1.0, 1.5, 2.0, 3.0, 0.5, INF, -1.0) for kind 
                if not (kind == "power" and math.isinf(p))]
 
 
-# Entries within a factor 100 of each other: over wider ranges check()'s
-# central differences lose to rounding (see the deterministic test below).
 @pytest.mark.parametrize("p, kind", CHECK_CASES)
 @PROPERTY
-@given(x=vectors(lo=0.1, hi=10.0))
+@given(x=vectors())
 def test_check_passes_at_differentiable_points(p, kind, x):
     if p == INF:
         assume(unique_extreme(x))
@@ -758,6 +756,7 @@ def test_check_passes_at_differentiable_points(p, kind, x):
     assert g.differentiable
     chk = check(g.values, vector_function(p, kind), x)
     assert chk.worst_error < 1e-6, (chk.error, chk.numeric, g.values)
+    assert chk.passed and (chk.excess <= chk.error).all()
     assert chk.tolerance == TOLERANCE
     assert failed_component(chk, g, [str(i) for i in range(x.size)]) is None
     assert ((x + chk.steps) - x == chk.steps).all() and (chk.steps > 0).all()
@@ -774,6 +773,8 @@ def test_check_rejects_a_gradient_off_by_one_percent(p, kind, x):
     # the largest component is off by 0.01 relative to 1.01 of itself (~0.0099,
     # give or take the differences' own error)
     assert 0.009 < chk.worst_error < 0.011
+    # the allowance for the differences' rounding must not excuse a 1% error
+    assert not chk.passed and float(chk.excess.max()) > 0.009
     labels = [f"c{i}" for i in range(x.size)]
     msg = failed_component(chk, g, labels)
     assert msg is not None and f"component {labels[chk.worst]}:" in msg
@@ -786,26 +787,42 @@ def test_check_rejects_a_gradient_off_by_one_percent(p, kind, x):
 def test_check_passes_with_entries_of_different_magnitudes(x, p, kind):
     # Correct gradients at differentiable points (verified against mpmath) must
     # pass. The step h_i = eps^(1/3) |x_i| is tiny for a small x_i, and the
-    # rounding noise of f(x + h) - f(x - h), about eps |f| / h_i, then swamps
-    # the difference.
+    # rounding noise of f(x + h) - f(x - h), about eps |f| / h_i, swamped the
+    # difference while f was evaluated in float64 (check reported 3e-6 here).
     x = np.array(x)
     g = grad(x, p, kind)
     assert_matches(g.values, mp_gradient(x, p, kind), rtol=4 * U)
     chk = check(g.values, vector_function(p, kind), x)
     assert chk.worst_error < 1e-6, (chk.numeric, g.values, chk.error)
-    assert failed_component(chk, g, ["1", "2"]) is None
+    assert chk.passed and failed_component(chk, g, ["1", "2"]) is None
+    # and a wrong gradient still fails at such a point: the small component off
+    # by 1% of the gradient's scale (what the relative error measures against)
+    wrong = g.values.copy()
+    wrong[1] += 0.01 * np.abs(g.values).max()
+    bad = check(wrong, vector_function(p, kind), x)
+    assert not bad.passed and failed_component(bad, g, ["1", "2"]).startswith("gradient check failed at component 2:")
 
 
-def test_hessian_check_passes_with_entries_of_different_magnitudes():
-    # the Hessian of the L2 norm is accurate here (compared with mpmath), yet
-    # the same step choice makes hessian_check report 1.3e-6
-    x = np.array([169.0, 0.001])
-    ref = mp_hessian(x, 2.0)
-    h = hessian(x, 2.0)
+@pytest.mark.parametrize("x, p", [
+    ([169.0, 0.001], 2.0),
+    ([-0.004214040331146123, -533.6946258510309], 3.0),  # hessian_check reported 1.36e-4
+    ([-103.36404178225169, -0.0012736204818103278], 3.0),  # 4.7e-5
+])
+def test_hessian_check_passes_with_entries_of_different_magnitudes(x, p):
+    # The analytic Hessian is right here (entry by entry against mpmath), so
+    # its check must pass: a step h_j = eps^(1/3) |x_j| for a small x_j moves
+    # the dominant gradient component (~1) by far less than its rounding.
+    x = np.array(x)
+    ref = mp_hessian(x, p)
+    h = hessian(x, p)
     for i in range(2):
         for j in range(2):
             assert rel_err(h[i, j], ref[i][j]) <= 1e-12
-    assert hessian_check(x, 2.0).worst_error < 1e-6
+    chk = hessian_check(x, p)
+    # the raw error may exceed 1e-6 here, but only within the differences'
+    # own rounding bound, which the pass/fail judgement allows for
+    assert chk.passed, (chk.error, chk.excess)
+    assert float(chk.excess.max()) < 1e-6
 
 
 def test_check_rejects_classic_mistakes():
@@ -830,7 +847,7 @@ def test_check_with_a_target():
 
 def test_finite_difference_of_an_independent_function():
     x = np.array([0.5, -2.0, 0.0, 1e5])
-    numeric, steps = finite_difference(lambda v: float(np.sum(v**3)), x)
+    numeric, steps, _ = finite_difference(lambda v: float(np.sum(v**3)), x)
     np.testing.assert_allclose(numeric, 3 * x**2, rtol=1e-9, atol=1e-9 * 3e10)
     assert (steps > 0).all() and ((x + steps) - x == steps).all()
     assert steps[2] > 0  # a zero entry still gets a step (from the largest |x|)

@@ -356,7 +356,9 @@ class Check:
 
     ``error[i]`` is |analytic - numeric| relative to the larger of the two
     and of the gradient's largest component, so a component that is 0 in
-    both is not judged by rounding noise.
+    both is not judged by rounding noise. ``excess`` is the same after
+    taking off what the function's own rounding can put into the
+    difference quotient; :attr:`passed` judges that.
     """
 
     analytic: np.ndarray
@@ -364,6 +366,11 @@ class Check:
     error: np.ndarray
     steps: np.ndarray
     tolerance: float
+    excess: np.ndarray | None = None  # error beyond the differences' own rounding bound
+
+    def __post_init__(self) -> None:
+        if self.excess is None:
+            self.excess = self.error
 
     @property
     def worst(self) -> int:
@@ -373,70 +380,88 @@ class Check:
     def worst_error(self) -> float:
         return float(self.error.max()) if self.error.size else 0.0
 
+    @property
+    def passed(self) -> bool:
+        """No component disagrees beyond ``tolerance`` once rounding is allowed for."""
+        return not self.excess.size or float(self.excess.max()) <= self.tolerance
 
-def finite_difference(f: Callable[[np.ndarray], float], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+
+_STEP = float(np.cbrt(np.finfo(np.float64).eps))
+# Relative rounding bound of an extended-precision function value: a
+# difference quotient is trusted only beyond NOISE * |f| / h.
+_NOISE = 16 * float(np.finfo(_EXT).eps)
+
+
+def _steps(flat: np.ndarray) -> np.ndarray:
+    """h_i = eps^(1/3) |x_i| (eps^(1/3) max|x| where x_i = 0), so that x_i +- h_i are exact."""
+    peak = float(np.abs(flat).max()) if flat.size else 1.0
+    floor = _STEP * (peak if peak > 0 else 1.0)
+    steps = np.where(flat != 0, _STEP * np.abs(flat), floor)
+    steps = (flat + steps) - flat  # representable steps
+    return np.where(steps == 0, floor, steps)
+
+
+def finite_difference(f: Callable[[np.ndarray], float], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Central differences (f(x + h e_i) - f(x - h e_i)) / 2h, h scaled to each |x_i|.
 
-    h_i = eps^(1/3) max(|x_i|, tiny) where tiny is eps^(1/3) of the largest
-    |x| (for x_i = 0), rounded so that x_i +- h_i are exact.
+    Returns the estimates, the steps and each estimate's rounding bound
+    (what the function's own rounding can contribute).
     """
     x = np.asarray(x, dtype=np.float64)
     flat = x.ravel()
-    base = np.cbrt(np.finfo(np.float64).eps)
-    peak = float(np.abs(flat).max()) if flat.size else 1.0
-    floor = base * (peak if peak > 0 else 1.0)
+    steps = _steps(flat)
     numeric = np.empty(flat.size)
-    steps = np.empty(flat.size)
-    for i in range(flat.size):
-        h = base * abs(flat[i]) if flat[i] != 0 else floor
-        h = (flat[i] + h) - flat[i]  # representable step
-        if h == 0:
-            h = floor
+    noise = np.empty(flat.size)
+    for i, h in enumerate(steps):
         up = flat.copy()
         down = flat.copy()
         up[i] += h
         down[i] -= h
-        numeric[i] = (f(up.reshape(x.shape)) - f(down.reshape(x.shape))) / (2 * h)
-        steps[i] = h
-    return numeric.reshape(x.shape), steps.reshape(x.shape)
+        f_up, f_down = f(up.reshape(x.shape)), f(down.reshape(x.shape))
+        numeric[i] = (f_up - f_down) / (2 * h)
+        noise[i] = _NOISE * max(abs(f_up), abs(f_down)) / h
+    return numeric.reshape(x.shape), steps.reshape(x.shape), noise.reshape(x.shape)
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, noise: np.ndarray, steps, tolerance: float) -> Check:
+    """Relative errors; a disagreement within the rounding bound counts as none."""
+    scale = max(float(np.abs(analytic).max()) if analytic.size else 0.0, np.finfo(np.float64).tiny)
+    denom = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), scale)
+    with np.errstate(invalid="ignore"):
+        error = np.abs(analytic - numeric) / denom
+        excess = np.maximum(np.abs(analytic - numeric) - noise, 0.0) / denom
+    error = np.where(np.isnan(error), np.inf, error)
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    return Check(analytic, numeric, error, steps, tolerance, excess)
 
 
 def check(analytic: np.ndarray, f: Callable[[np.ndarray], float], x: np.ndarray,
           tolerance: float = TOLERANCE) -> Check:
     """Compare an analytic gradient of ``f`` at ``x`` with central differences."""
-    analytic = np.asarray(analytic, dtype=np.float64)
-    numeric, steps = finite_difference(f, x)
-    scale = max(float(np.abs(analytic).max()) if analytic.size else 0.0, np.finfo(np.float64).tiny)
-    denom = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), scale)
-    with np.errstate(invalid="ignore"):
-        error = np.abs(analytic - numeric) / denom
-    error = np.where(np.isnan(error), np.inf, error)
-    return Check(analytic, numeric, error, steps, tolerance)
+    numeric, steps, noise = finite_difference(f, x)
+    return _compare(np.asarray(analytic, dtype=np.float64), numeric, noise, steps, tolerance)
 
 
 def hessian_check(x: np.ndarray, p: float, kind: str = "norm", tolerance: float = TOLERANCE) -> Check:
-    """The Hessian against central differences of the analytic gradient, column by column."""
+    """The Hessian against central differences of the gradient, column by column.
+
+    The gradient is differenced in extended precision: its float64 rounding
+    would swamp the change a small step makes.
+    """
     x = np.asarray(x, dtype=np.float64)
     analytic = hessian(x, p, kind)
     numeric = np.empty_like(analytic)
-    steps = np.empty(x.size)
-    base = np.cbrt(np.finfo(np.float64).eps)
-    floor = base * float(np.abs(x).max())
-    for j in range(x.size):
-        h = base * abs(x[j]) if x[j] != 0 else floor
-        h = (x[j] + h) - x[j]
+    noise = np.empty_like(analytic)
+    steps = _steps(x)
+    for j, h in enumerate(steps):
         up, down = x.copy(), x.copy()
         up[j] += h
         down[j] -= h
-        # the gradient in extended precision: its float64 rounding would
-        # swamp the change a small step makes
         g_up = np.sign(up) * _magnitudes_ext(np.abs(up), p, kind)
         g_down = np.sign(down) * _magnitudes_ext(np.abs(down), p, kind)
         numeric[:, j] = ((g_up - g_down) / (2 * _EXT(h))).astype(np.float64)
-        steps[j] = h
-    scale = max(float(np.abs(analytic).max()), np.finfo(np.float64).tiny)
-    error = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), scale)
-    return Check(analytic, numeric, error, steps, tolerance)
+        noise[:, j] = (_NOISE * np.maximum(np.abs(g_up), np.abs(g_down)) / _EXT(h)).astype(np.float64)
+    return _compare(analytic, numeric, noise, steps, tolerance)
 
 
 def vector_function(p: float, kind: str = "norm", target: np.ndarray | None = None) -> Callable:
@@ -510,11 +535,11 @@ def _check_note(chk: Check, labels) -> str:
 
 def failed_component(chk: Check, g: Gradient, labels) -> str | None:
     """Message naming the worst component beyond tolerance at a differentiable point, or None."""
-    if not g.differentiable or chk.worst_error <= chk.tolerance:
+    if not g.differentiable or chk.passed:
         return None
-    i = chk.worst
+    i = int(np.argmax(np.where(chk.excess > chk.tolerance, chk.error, -1.0)))  # the worst that fails
     return (f"gradient check failed at component {labels[i]}: analytic {float(chk.analytic.flat[i])!r}, "
-            f"finite difference {float(chk.numeric.flat[i])!r}, relative error {chk.worst_error:.2e} "
+            f"finite difference {float(chk.numeric.flat[i])!r}, relative error {float(chk.error.flat[i]):.2e} "
             f"> tolerance {chk.tolerance:g}")
 
 
