@@ -234,3 +234,15 @@ def parse_args(argv: list[str] | None = None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions")
     return ap.parse_args(argv)
+
+
+def print_suite(run, argv: list[str] | None = None, legend: str | None = None) -> None:
+    """``main`` of a single benchmark script: run it and print its table."""
+    args = parse_args(argv)
+    rows = run(args.quick)
+    print(machine_line(interpreter_of(find_normcli())))
+    print()
+    if legend:
+        print(legend)
+        print()
+    print(markdown_table(rows))

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    print_suite,
     Row, find_normcli, interpreter_of, machine_line, markdown_table, median, parse_args,
     progress, scratch_dir, time_once,
 )
@@ -142,11 +143,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    rows = run(args.quick)
-    print(machine_line(interpreter_of(find_normcli())))
-    print()
-    print(markdown_table(rows))
+    print_suite(run, argv)
 
 
 if __name__ == "__main__":

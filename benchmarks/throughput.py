@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    print_suite,
     Row, find_normcli, interpreter_of, machine_line, markdown_table, median, need_tools,
     parse_args, progress, scratch_dir, warm_cache, write_normal_csv,
 )
@@ -166,13 +167,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    rows = run(args.quick)
-    print(machine_line(interpreter_of(find_normcli())))
-    print()
-    print("Ratio = the tool's median time / normcli's median time (above 1: slower than normcli).")
-    print()
-    print(markdown_table(rows))
+    print_suite(run, argv, legend="Ratio = the tool's median time / normcli's median time (above 1: slower than normcli).")
 
 
 if __name__ == "__main__":
