@@ -331,9 +331,9 @@ def test_hessian_matches_high_precision_second_differences(p, kind, x):
 
 
 @pytest.mark.parametrize("x, p", [
-    ([1.0, 30.0], 10.0),   # H[1,1]: got 6.661338147750938e-16, true 5.0805263425e-16
-    ([1.0, 10.0], 10.0),   # H[1,1] off by 8e-8 relative
-    ([1.0, 1000.0], 3.0),  # H[1,1] off by 1.4e-7 relative
+    ([1.0, 30.0], 10.0),   # H[1,1] true 5.0805263425e-16 (r^(p-2) - g^2 gave 6.66e-16)
+    ([1.0, 10.0], 10.0),   # (that form: 8e-8 relative error)
+    ([1.0, 1000.0], 3.0),  # (that form: 1.4e-7 relative error)
 ])
 def test_hessian_diagonal_of_a_dominant_component_is_accurate(x, p):
     # H_kk = (p-1)/f r_k^(p-2) (1 - r_k^p) is tiny when x_k dominates; forming
@@ -453,8 +453,9 @@ def test_gradient_at_non_power_of_two_extremes(p, scale):
     assert_matches(g.values, closed_form_gradient(x, p), rtol=4 * U)
 
 
-# Points whose entries span a range the power-of-two scaling cannot squeeze
-# into [tiny, 2) without losing the small ones, and very large |p|. Every
+# Points whose entries span a range a power-of-two scaling of float64 values
+# cannot squeeze into [tiny, 2) without losing the small ones (scaling by the
+# largest entry gave inf, nan or 0 here), and very large |p|. Every
 # reference component here is a finite normal double unless marked, so the
 # right answer is representable; inf or 0 or nan in its place is wrong.
 WIDE_RANGE_POINTS = [
@@ -703,6 +704,14 @@ def test_spectral_subgradient_at_a_repeated_singular_value(a):
     assert not g.differentiable and g.reasons
     assert abs(float(np.sum(g.values * a)) - np.linalg.norm(a, 2)) <= 1e-14 * max(1.0, np.linalg.norm(a, 2))
     assert spectral_dual(g.values) <= 1 + 1e-12
+
+
+@pytest.mark.parametrize("a, torch_grad", [
+    (np.eye(2), np.eye(2) / 2),                                  # verified against torch 2.13
+    (np.diag([2.0, 2.0, 1.0]), np.diag([0.5, 0.5, 0.0])),        # verified against torch 2.13
+])
+def test_spectral_ties_split_equally_like_torch(a, torch_grad):
+    np.testing.assert_allclose(matrix_grad(a, "2").values, torch_grad, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("a", [

@@ -291,7 +291,7 @@ def matrix_grad(a, order: str = "fro") -> Gradient:
     """The (sub)gradient of a matrix norm with respect to the matrix.
 
     fro: A / ||A||_F; nuc: U V^T (over the non-zero singular values);
-    2: u1 v1^T; 1: sign(a_ij) in the column(s) of largest |a_ij| sum (ties
+    2: u1 v1^T (the mean over tied top singular values); 1: sign(a_ij) in the column(s) of largest |a_ij| sum (ties
     split equally); inf: the same over rows.
 
     >>> matrix_grad([[3.0, 0.0], [0.0, 4.0]], "2").values.tolist()
@@ -309,7 +309,8 @@ def matrix_grad(a, order: str = "fro") -> Gradient:
     reasons: list[str] = []
     if not a.any():
         nondiff[:] = True
-        return Gradient(np.zeros(a.shape), value, nondiff, ["A = 0: not differentiable; gradient 0 (torch)"])
+        return Gradient(np.zeros(a.shape), value, nondiff,
+                        ["A = 0: not differentiable; gradient 0 (a subgradient; torch also gives 0 for fro, 1 and inf)"])
     if order == "fro":
         g = grad(a.ravel(), 2.0)
         return Gradient(g.values.reshape(a.shape), value, nondiff, reasons)
@@ -334,16 +335,20 @@ def matrix_grad(a, order: str = "fro") -> Gradient:
     tol = sv.max() * max(a.shape) * np.finfo(np.float64).eps
     if order == "2":
         ties = int((sv >= sv[0] - tol).sum())
-        g = np.outer(u[:, 0], vt[0])
+        # Tied top singular values share the gradient equally, as in torch:
+        # the mean of u_i v_i^T over the tie (I/2 for the 2x2 identity).
+        g = (u[:, :ties] @ vt[:ties]) / ties
         if ties > 1:
             nondiff[:] = True
-            reasons.append(f"the largest singular value has multiplicity {ties}: u1 v1^T is one subgradient")
+            reasons.append(f"the largest singular value has multiplicity {ties}: "
+                           f"the mean of u_i v_i^T over them is used (torch)")
         return Gradient(g, value, nondiff, reasons)
     rank = int((sv > tol).sum())
     g = u[:, :rank] @ vt[:rank]
     if rank < min(a.shape):
         nondiff[:] = True
-        reasons.append(f"rank {rank} < {min(a.shape)}: U V^T over the non-zero singular values is one subgradient")
+        reasons.append(f"rank {rank} < {min(a.shape)}: U V^T over the non-zero singular values is used "
+                       "(the smallest subgradient; torch's SVD-based choice may differ)")
     return Gradient(g, value, nondiff, reasons)
 
 
