@@ -217,8 +217,3 @@ def note(message: str) -> None:
 def echo(text: str) -> None:
     """Plain text to stdout (``--version``)."""
     sys.stdout.write(text + "\n")
-
-
-def rows_from(labels: Sequence[str], columns: Sequence[Sequence[Any]]) -> list[tuple]:
-    """Zip a label list and value columns into result rows."""
-    return [tuple(r) for r in zip(labels, *columns)]

@@ -1,9 +1,10 @@
 """(Sub)gradients and Hessians of the norms in :mod:`normcli.core.norms`, and their checks.
 
-Every closed form is evaluated on scaled quantities: with s the power of two
-taken from the largest |x_i| and y = x / s (exact), the gradient of
-||x||_p is sign(x_i) (|y_i| / ||y||_p)^(p-1), a ratio that neither
-overflows nor underflows. So the gradient of the L2 norm at [1e200, 1e200]
+Every closed form is evaluated in extended precision on ratios to the
+extreme entry: the gradient of ||x||_p is sign(x_i) (|x_i| / ||x||_p)^(p-1),
+with |x_i| / ||x||_p formed from y = |x| / s (s the largest |x_i|, or the
+smallest non-zero one for p < 0), so no term overflows or underflows and
+each component is rounded once. So the gradient of the L2 norm at [1e200, 1e200]
 is 1/sqrt(2) in each component, where ``x / np.linalg.norm(x)`` gives 0
 (the norm overflows to inf) and at x = 0 gives nan.
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .norms import INF, NormAccumulator, column_name, matrix_norm, norm, order_name
+from .norms import INF, NormAccumulator, column_name, matrix_norm, order_name
 from .result import Result
 
 #: Default tolerance of :func:`check` on the relative error (see its notes).
