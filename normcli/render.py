@@ -138,21 +138,25 @@ def show(result: Result, fmt: str = "auto", precision: int | None = None, *, con
 
 
 def _warn(result: Result) -> None:
-    for w in result.warnings:
-        note(w)
+    for part in [result, *result.extra]:
+        for w in part.warnings:
+            note(w)
 
 
 def _csv(result: Result, precision: int | None, out) -> None:
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([result.label or "label", *result.columns])
-    for batch in result.iter_batches():
-        writer.writerows([row[0], *(format_number(v, precision) for v in row[1:])] for row in batch)
-        out.flush()
+    for k, part in enumerate([result, *result.extra]):
+        if k:
+            out.write("\n")  # one block per table, a blank line between
+        writer.writerow([part.label or "label", *part.columns])
+        for batch in part.iter_batches():
+            writer.writerows([row[0], *(format_number(v, precision) for v in row[1:])] for row in batch)
+            out.flush()
 
 
-def _json(result: Result, precision: int | None, out) -> None:
+def _json(result: Result, precision: int | None, out, end: str = "\n") -> None:
     keys = [json.dumps(k, ensure_ascii=False) for k in [result.label or "label", *result.columns]]
     out.write('{"title": %s, "rows": [' % json.dumps(result.title, ensure_ascii=False))
     first = True
@@ -166,7 +170,14 @@ def _json(result: Result, precision: int | None, out) -> None:
         out.flush()
     notes = json.dumps(result.notes, ensure_ascii=False)
     warnings = json.dumps(result.warnings, ensure_ascii=False)
-    out.write(f'\n], "notes": {notes}, "warnings": {warnings}}}\n')
+    out.write(f'\n], "notes": {notes}, "warnings": {warnings}')
+    if result.extra:
+        out.write(', "tables": [')
+        for k, part in enumerate(result.extra):
+            out.write(", " if k else "")
+            _json(part, precision, out, end="")
+        out.write("]")
+    out.write("}" + end)
     out.flush()
 
 
@@ -182,17 +193,22 @@ def _table(result: Result, precision: int | None, console, out) -> None:
         table.add_column(Text(safe_text(result.label)), style="cyan", no_wrap=True)
     for name in result.columns:
         table.add_column(Text(safe_text(name)), justify="right", no_wrap=True)
+    index = 0
     for batch in result.iter_batches():
         for row in batch:
             cells = [Text(format_number(v, precision)) for v in row[1:]]
             if result.label:
                 cells.insert(0, Text(safe_text(row[0])))
-            table.add_row(*cells)
+            table.add_row(*cells, style="bold green" if index in result.highlight else None)
+            index += 1
     console.print(table)
     for n in result.notes:
         console.print(Text(safe_text(n), style="dim"))
     for w in result.warnings:
         console.print(Text("note: " + safe_text(w), style="yellow"))
+    for part in result.extra:
+        console.print()
+        _table(part, precision, console, out)
 
 
 # --------------------------------------------------------------------------

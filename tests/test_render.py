@@ -115,3 +115,33 @@ def test_warnings_go_to_stderr_in_plain(capsys):
                                                      (1e-300, 2, "1e-300"), (7, 2, "7"), (float("-inf"), 3, "-inf")])
 def test_format_number(value, precision, text):
     assert render.format_number(value, precision) == text
+
+
+def _two_tables():
+    pairs = Result("Pairs", ["p"], rows=[("b vs a", 0.5)], label="pair", notes=["pair note"], warnings=["pair warning"])
+    return Result("Models", ["MAE", "rank"], rows=[("a", 1.0, 1), ("b", 2.0, 2)], label="model",
+                  highlight=[0], extra=[pairs], plain=[0])
+
+
+def test_extra_tables_follow_the_main_one_in_every_format(capsys):
+    buf, console = _terminal()
+    render.show(_two_tables(), "table", console=console)
+    out = buf.getvalue()
+    assert out.index("Models") < out.index("Pairs") and "b vs a" in out and "pair note" in out
+    assert "\x1b[1;32m" in out  # the highlighted row is bold green
+
+    out = io.StringIO()
+    render.show(_two_tables(), "plain", out=out)
+    assert out.getvalue() == "1.0\n2.0\n"
+    assert "pair warning" in capsys.readouterr().err
+
+    out = io.StringIO()
+    render.show(_two_tables(), "csv", out=out)
+    assert out.getvalue() == "model,MAE,rank\na,1.0,1\nb,2.0,2\n\npair,p\nb vs a,0.5\n"
+
+    out = io.StringIO()
+    render.show(_two_tables(), "json", out=out)
+    doc = json.loads(out.getvalue())
+    assert [r["model"] for r in doc["rows"]] == ["a", "b"]
+    assert doc["tables"][0]["title"] == "Pairs" and doc["tables"][0]["rows"] == [{"pair": "b vs a", "p": 0.5}]
+    assert doc["tables"][0]["warnings"] == ["pair warning"]

@@ -36,6 +36,13 @@ class Result:
     plain : list of int, optional
         The value columns plain output shows (default: all). ``grad`` shows
         only the gradient, so it can be fed back in as values.
+    highlight : list of int
+        Row indices to emphasise on a terminal (the best model).
+    extra : list of Result
+        Further tables that belong to the same answer (the pairwise tests of
+        ``compare-models``, the trajectory of ``regstep --steps``): drawn
+        after this one, carried by csv (after a blank line) and json (under
+        ``"tables"``); plain shows only this one.
 
     A value may also be a list (a whole gradient of one row): plain output
     spreads it over tab-separated fields, csv and the table join it with
@@ -50,6 +57,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     plain: list[int] | None = None
+    highlight: list[int] = field(default_factory=list)
+    extra: list["Result"] = field(default_factory=list)
 
     def iter_batches(self) -> Iterator[list[tuple]]:
         if self.batches is not None:
