@@ -401,6 +401,162 @@ def grad(
         _fail_if(grads.failed_component(chk, g, labels))
 
 
+@app.command(
+    "compare-models",
+    cls=ValuesCommand,
+    short_help="Which model is better, by how much, and is it real.  e.g. normcli compare-models -f errors.csv",
+    epilog="Examples: normcli compare-models --model A=-5,8,-3 --model B=10,-7,12  |  "
+    "normcli compare-models -f errors.csv  |  normcli compare-models -f preds.csv --truth y --sort-by rmse",
+)
+def compare_models(
+    model: Annotated[
+        Optional[list[str]],
+        typer.Option("--model", "-m", help="NAME=VALUES: one model's errors inline (repeatable): --model A=-5,8,-3",
+                     show_default=False, metavar="NAME=VALUES"),
+    ] = None,
+    truth: Annotated[
+        Optional[str],
+        typer.Option("--truth", help="Column of true values (the other columns are predictions; errors = "
+                     "prediction - truth), or the true values as numbers with --model.", show_default=False),
+    ] = None,
+    metric: Annotated[
+        Optional[list[str]],
+        typer.Option("--metric", help="Metric to show (repeatable): l1 l2 mae mse rmse max median bias, "
+                     "and r2 mape with --truth. [default: all]", show_default=False),
+    ] = None,
+    sort_by: Annotated[str, typer.Option("--sort-by", help="Metric that ranks the models.")] = "mae",
+    baseline: Annotated[
+        Optional[str],
+        typer.Option("--baseline", help="Model the others are tested against. [default: the best ranked]",
+                     show_default=False),
+    ] = None,
+    loss: Annotated[
+        Optional[str],
+        typer.Option("--loss", help="Per-observation loss of the tests: absolute, squared or percentage "
+                     "[default: matches --sort-by]", show_default=False),
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option("--confidence", help="Confidence of the interval; tests are judged at 1 - this.")
+    ] = 0.95,
+    bootstrap: Annotated[
+        Optional[int],
+        typer.Option("--bootstrap", help="Bootstrap replicates B. [default: 2000 up to n = 10000, the exact "
+                     "large-sample interval above; giving B always resamples]", min=1, show_default=False),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (the same seed, the same interval).")] = 0,
+    horizon: Annotated[
+        int, typer.Option("--horizon", help="Diebold-Mariano horizon h (autocovariances up to h - 1).", min=1)
+    ] = 1,
+    file: FileOpt = None,
+    column: ColumnOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    nan: NanOpt = "error",
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+) -> None:
+    """Compare models by their errors: metrics, a ranking, and paired tests against the best.
+
+    Input: a CSV (file or stdin) with one error column per model, the header
+    naming the models; or --truth naming the column of true values, the
+    other columns then being predictions; or the errors inline with --model.
+    """
+    from . import inputs
+    from .core import compare
+
+    _check_output(output)
+    try:
+        shown = [compare.metric_name(m) for m in metric] if metric else None
+        sort = compare.metric_name(sort_by)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if loss is not None and loss not in compare.LOSSES:
+        raise UsageError(f"--loss must be one of {', '.join(compare.LOSSES)}, not {loss!r}")
+    if not 0 < confidence < 1:
+        raise UsageError(f"--confidence must lie strictly between 0 and 1 (0.95 for 95%), not {confidence:g}")
+    spec = _input_spec((), file, column, delimiter, header, nan)
+    if model:
+        names, errors, truth_values, omitted = _inline_models(model, truth, spec)
+    else:
+        names, errors, truth_values, omitted = _table_models(spec, truth)
+    if baseline is not None and baseline not in names:
+        raise UsageError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
+    result = compare.comparison_result(_core_call(
+        lambda: compare.compare(names, errors, truth_values, shown=shown, sort_by=sort, baseline=baseline,
+                                loss=loss, confidence=confidence, replicates=bootstrap, seed=seed, horizon=horizon)))
+    if omitted:
+        result.notes.insert(0, f"omitted {omitted} observation(s) with a missing or non-finite value in any "
+                               "column (--nan omit), for every model, so the comparison stays paired")
+    _show(result, output, precision)
+
+
+def _inline_models(models: list[str], truth: str | None, spec):
+    import numpy as np
+
+    from . import inputs
+
+    if spec.file is not None or spec.columns:
+        raise UsageError("give the models either inline with --model or in a file, not both")
+    names, vectors = [], []
+    for text in models:
+        name, sep, values = text.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--model takes NAME=VALUES (e.g. A=-5,8,-3), not {text!r}")
+        vectors.append(_tokens(values, f"--model {name.strip()}", spec.nan))
+        names.append(name.strip())
+    if truth is not None:
+        vectors.append(_tokens(truth, "--truth", spec.nan))
+    lengths = {v.size for v in vectors}
+    if len(lengths) > 1:
+        sizes = ", ".join(f"{n} has {v.size}" for n, v in zip([*names, "--truth"], vectors))
+        raise InputError(f"every model needs the same number of errors: {sizes}")
+    if 0 in lengths:
+        raise InputError(f"--model {names[0]} has no values")
+    table = np.column_stack(vectors)
+    omitted = 0
+    if spec.nan == "omit":
+        keep = np.isfinite(table).all(axis=1)
+        omitted = int(table.shape[0] - np.count_nonzero(keep))
+        table = table[keep]
+        if table.size == 0:
+            raise InputError("no observations are left after --nan omit")
+    if truth is None:
+        return names, table, None, omitted
+    y = table[:, -1]
+    return names, table[:, :-1] - y[:, None], y, omitted
+
+
+def _tokens(text: str, where: str, nan: str):
+    from . import inputs
+
+    try:  # omit must drop whole observations (all models), so cells are read as nan first
+        return inputs.parse_tokens([text], "propagate" if nan == "omit" else nan)
+    except InputError as exc:
+        raise InputError(str(exc).replace("the values", where, 1)) from None
+
+
+def _table_models(spec, truth: str | None):
+    from dataclasses import replace
+
+    from . import inputs
+
+    if spec.values:
+        raise UsageError("compare-models reads errors from --model, --file or stdin")
+    if truth is not None and spec.columns and truth not in spec.columns:
+        spec = replace(spec, columns=(*spec.columns, truth))
+    names, table, omitted = inputs.read_table(spec)
+    if truth is None:
+        return names, table, None, omitted
+    if truth not in names:
+        raise UsageError(f"--truth {truth!r} is not a column; the columns are {', '.join(map(repr, names))}")
+    j = names.index(truth)
+    y = table[:, j]
+    others = [k for k in range(len(names)) if k != j]
+    if not others:
+        raise UsageError("--truth leaves no prediction column")
+    return [names[k] for k in others], table[:, others] - y[:, None], y, omitted
+
+
 def _core_call(func, *args):
     """Core functions raise ValueError for what the user asked (non-finite values, x = 0)."""
     try:

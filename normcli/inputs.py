@@ -766,20 +766,40 @@ def read_matrix(spec: InputSpec) -> tuple[list[str], np.ndarray]:
     With ``--nan omit`` a row holding a missing or non-finite value is left
     out whole, so the matrix keeps its shape.
     """
+    if _prepare_kind(spec) == "argv":
+        raise UsageError("--matrix reads a matrix from a file or stdin (each column a matrix column)")
+    names, arr, _ = read_table(spec)
+    return names, arr
+
+
+def _prepare_kind(spec: InputSpec) -> str:
+    return "argv" if spec.values else "other"
+
+
+def read_table(spec: InputSpec) -> tuple[list[str], np.ndarray, int]:
+    """The selected columns of a file or stdin as one (n, k) array, rows kept together.
+
+    Returns the column names, the array and how many rows ``--nan omit``
+    left out (a row with a missing or non-finite value in any selected
+    column goes whole, so the columns stay paired).
+    """
     cell_spec = replace(spec, nan="propagate") if spec.nan == "omit" else spec
     kind = _prepare(cell_spec)
     if kind[0] == "argv":
-        raise UsageError("--matrix reads a matrix from a file or stdin (each column a matrix column)")
+        raise UsageError("this reads a table from a file or stdin")
     if kind[0] == "npy" and kind[1].ndim == 1:
-        raise InputError("--matrix needs a 2-D array; the .npy file is 1-D")
+        raise InputError("a table needs a 2-D array; the .npy file is 1-D")
     cols = _columns(cell_spec, kind)
     parts = [np.column_stack(c) for c in cols.chunks()]
     arr = np.concatenate(parts)
+    omitted = 0
     if spec.nan == "omit":
-        arr = arr[np.isfinite(arr).all(axis=1)]
+        keep = np.isfinite(arr).all(axis=1)
+        omitted = int(arr.shape[0] - np.count_nonzero(keep))
+        arr = arr[keep]
         if arr.size == 0:
             raise InputError("no rows are left after --nan omit")
-    return cols.names, arr
+    return cols.names, arr, omitted
 
 
 def _checked_npy(arr: np.ndarray, nan: str) -> Iterator[np.ndarray]:

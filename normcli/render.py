@@ -181,6 +181,10 @@ def _json(result: Result, precision: int | None, out, end: str = "\n") -> None:
     out.flush()
 
 
+def _label(value: Any) -> str:
+    return safe_text(value) if isinstance(value, str) else format_number(value)
+
+
 def _table(result: Result, precision: int | None, console, out) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -188,19 +192,27 @@ def _table(result: Result, precision: int | None, console, out) -> None:
 
     if console is None:
         console = Console(file=out, highlight=False)
+    digits = precision if precision is not None else result.digits
+    rows = [row for batch in result.iter_batches() for row in batch]
+    head = [result.label, *result.columns] if result.label else list(result.columns)
+    cells = [[_cell(v, digits) for v in (row if result.label else row[1:])] for row in rows]
+    styles = ["bold green" if i in result.highlight else None for i in range(len(rows))]
+    transposed = _too_wide(head, cells, console.width) and len(rows) < len(head)
+    if transposed:  # a highlighted model is then a column
+        head, cells, styles = _transposed(result, head, rows, cells, styles)
     table = Table(title=Text(safe_text(result.title), style="bold"), title_justify="left")
-    if result.label:
-        table.add_column(Text(safe_text(result.label)), style="cyan", no_wrap=True)
-    for name in result.columns:
-        table.add_column(Text(safe_text(name)), justify="right", no_wrap=True)
-    index = 0
-    for batch in result.iter_batches():
-        for row in batch:
-            cells = [Text(format_number(v, precision)) for v in row[1:]]
-            if result.label:
-                cells.insert(0, Text(safe_text(row[0])))
-            table.add_row(*cells, style="bold green" if index in result.highlight else None)
-            index += 1
+    for j, name in enumerate(head):
+        column = [c[j] for c in cells]
+        words = [v for v in column if v and not _numeric(v)]
+        if j == 0 or (words and len(words) == len(column)):
+            width = max((len(v) for v in column), default=0)
+            table.add_column(Text(safe_text(name)), justify="left", no_wrap=True, min_width=min(width, 24),
+                             style="cyan" if j == 0 and result.label else None)
+        else:
+            table.add_column(Text(safe_text(name)), justify="right", no_wrap=True,
+                             style=styles[j] if transposed else None)
+    for i, row in enumerate(cells):
+        table.add_row(*map(Text, row), style=None if transposed else styles[i])
     console.print(table)
     for n in result.notes:
         console.print(Text(safe_text(n), style="dim"))
@@ -209,6 +221,39 @@ def _table(result: Result, precision: int | None, console, out) -> None:
     for part in result.extra:
         console.print()
         _table(part, precision, console, out)
+
+
+def _cell(value: Any, digits: int | None) -> str:
+    return safe_text(value) if isinstance(value, str) else format_number(value, digits)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _too_wide(head: list[str], cells: list[list[str]], width: int) -> bool:
+    need = 1 + sum(3 + max([len(h), *(len(c[j]) for c in cells)]) for j, h in enumerate(head))
+    return need > width
+
+
+def _transposed(result: Result, head, rows, cells, styles):
+    """Columns become rows: a table of few, wide rows (metrics of two models) fits a terminal that way.
+
+    Each former row is headed by its label, or by its first text value when
+    the label is a number (a rank).
+    """
+    names = []
+    for row, c in zip(rows, cells):
+        texts = [c[j] for j, v in enumerate(row) if isinstance(v, str)]
+        names.append(c[0] if isinstance(row[0], str) or not texts else texts[0])
+    keep = [j for j in range(len(head)) if [c[j] for c in cells] != names]
+    new_head = ["", *names]
+    new_cells = [[safe_text(head[j]), *(c[j] for c in cells)] for j in keep]
+    return new_head, new_cells, [None, *styles]
 
 
 # --------------------------------------------------------------------------

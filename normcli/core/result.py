@@ -38,6 +38,9 @@ class Result:
         only the gradient, so it can be fed back in as values.
     highlight : list of int
         Row indices to emphasise on a terminal (the best model).
+    digits : int, optional
+        Significant digits the terminal table shows when no ``--precision``
+        is given (wide tables of many metrics); plain, csv and json stay exact.
     extra : list of Result
         Further tables that belong to the same answer (the pairwise tests of
         ``compare-models``, the trajectory of ``regstep --steps``): drawn
@@ -58,6 +61,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     plain: list[int] | None = None
     highlight: list[int] = field(default_factory=list)
+    digits: int | None = None
     extra: list["Result"] = field(default_factory=list)
 
     def iter_batches(self) -> Iterator[list[tuple]]:
