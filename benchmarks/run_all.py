@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every normcli benchmark and print one markdown table (called by ``benchmarks/run``).
 
-    benchmarks/run [--quick] [--only startup,throughput,memory] [--with-pandas]
+    benchmarks/run [--quick] [--only startup,throughput,memory,compare] [--with-pandas]
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import compare  # noqa: E402
 import memory  # noqa: E402
 import startup  # noqa: E402
 import throughput  # noqa: E402
 from _common import find_normcli, interpreter_of, machine_line, markdown_table, need_tools, progress  # noqa: E402
 
-SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run}
+SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "compare": compare.run}
 
 
 def main(argv: list[str] | None = None) -> int:

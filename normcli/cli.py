@@ -225,7 +225,7 @@ def _show(result, output: str, precision) -> None:
 
 @app.command(
     cls=ValuesCommand,
-    short_help="Lp norms of vectors and matrix norms.  e.g. normcli norm --p 2 1,2,3",
+    short_help="Lp norms and matrix norms.  e.g. normcli norm --p 2 1,2,3",
     epilog="Examples: normcli norm --p 2 1,2,3  |  normcli norm -3,4  |  "
     "normcli norm --p 1 --p inf -f errors.csv -c err  |  normcli norm --rows -f rows.csv",
 )
@@ -295,7 +295,7 @@ def norm(
 
 @app.command(
     cls=ValuesCommand,
-    short_help="(Sub)gradient of a norm, checked by finite differences.  e.g. normcli grad --p 1 -3,4,0",
+    short_help="Gradients of norms.  e.g. normcli grad --p 1 -3,4,0",
     epilog="Examples: normcli grad 3,4  |  normcli grad --p 2 --power --target 1,1 3,2  |  "
     "normcli grad --p inf --check 3,-3,1  |  normcli grad --matrix nuc -f A.csv  |  normcli grad --hessian --p 3 1,2",
 )
@@ -404,7 +404,7 @@ def grad(
 @app.command(
     "compare-models",
     cls=ValuesCommand,
-    short_help="Which model is better, by how much, and is it real.  e.g. normcli compare-models -f errors.csv",
+    short_help="Compare models.  e.g. normcli compare-models -f errors.csv",
     epilog="Examples: normcli compare-models --model A=-5,8,-3 --model B=10,-7,12  |  "
     "normcli compare-models -f errors.csv  |  normcli compare-models -f preds.csv --truth y --sort-by rmse",
 )
@@ -474,6 +474,11 @@ def compare_models(
         raise UsageError(f"--loss must be one of {', '.join(compare.LOSSES)}, not {loss!r}")
     if not 0 < confidence < 1:
         raise UsageError(f"--confidence must lie strictly between 0 and 1 (0.95 for 95%), not {confidence:g}")
+    if truth is None:
+        needs = [m for m in [*(shown or ()), sort] if m in compare.TRUTH_METRICS]
+        if needs or loss == "percentage":
+            what = needs[0] if needs else "--loss percentage"
+            raise UsageError(f"{what} needs the true values: name their column with --truth")
     spec = _input_spec((), file, column, delimiter, header, nan)
     if model:
         names, errors, truth_values, omitted = _inline_models(model, truth, spec)

@@ -200,7 +200,9 @@ def _table(result: Result, precision: int | None, console, out) -> None:
     transposed = _too_wide(head, cells, console.width) and len(rows) < len(head)
     if transposed:  # a highlighted model is then a column
         head, cells, styles = _transposed(result, head, rows, cells, styles)
-    table = Table(title=Text(safe_text(result.title), style="bold"), title_justify="left")
+    # The title above the table, not inside it: a narrow table would wrap it.
+    console.print(Text(safe_text(result.title), style="bold"))
+    table = Table()
     for j, name in enumerate(head):
         column = [c[j] for c in cells]
         words = [v for v in column if v and not _numeric(v)]

@@ -144,7 +144,7 @@ def test_ctrl_c_exits_130_quietly():
         proc.kill()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["--version"]])
+@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["compare-models", "--help"], ["--version"]])
 def test_help_does_not_import_numpy_or_rich_tables(args):
     code = (
         "import sys\n"

@@ -1,0 +1,172 @@
+"""compare-models from the command line: inputs, output formats, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+A = "-5,8,-3,-12,4,4,6"
+B = "10,-7,12,-18,-6,-8,13"
+CSV = "A,B\n-5,10\n8,-7\n-3,12\n-12,-18\n4,-6\n4,-8\n6,13\n"
+
+
+def test_plain_prints_the_ranking_name_and_sort_metric(run):
+    r = run(["compare-models", "--model", f"B={B}", "--model", f"A={A}"])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "A\t6.0\nB\t10.571428571428571\n"
+
+
+def test_a_csv_on_stdin_is_the_same_as_inline_models(run):
+    inline = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "-o", "json"])
+    piped = run(["compare-models", "-o", "json"], input=CSV)
+    assert inline.exit_code == piped.exit_code == 0
+    assert json.loads(inline.stdout) == json.loads(piped.stdout)
+
+
+def test_json_carries_metrics_and_tests_against_scipy(run):
+    r = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "--sort-by", "mse", "-o", "json"])
+    doc = json.loads(r.stdout)
+    assert [row["model"] for row in doc["rows"]] == ["A", "B"]
+    assert doc["rows"][0]["MSE"] == 310 / 7
+    (pair,) = doc["tables"][0]["rows"]
+    a, b = np.array(A.split(","), float), np.array(B.split(","), float)
+    t = stats.ttest_rel(b**2, a**2)
+    assert pair["DM-HLN t"] == pytest.approx(t.statistic, rel=1e-12)
+    assert pair["DM p"] == pytest.approx(t.pvalue, rel=1e-10)
+    assert pair["Wilcoxon p"] == 0.03125
+    assert pair["verdict"] == "worse" and pair["CI low"] > 0
+    assert any("B is worse than A" in n for n in doc["tables"][0]["notes"])
+
+
+def test_baseline_flips_the_sign_to_the_issue_reference(run):
+    r = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "--baseline", "B", "--loss", "squared", "-o", "json"])
+    (pair,) = json.loads(r.stdout)["tables"][0]["rows"]
+    assert pair["model"] == "A" and pair["vs"] == "B"
+    assert pair["DM-HLN t"] == pytest.approx(-3.1063364634, abs=1e-10)
+    assert pair["verdict"] == "better"
+
+
+def test_truth_column_turns_predictions_into_errors(run):
+    csv = "y,good,bad\n1,1.1,2\n2,1.9,3\n3,3.2,1\n4,4,6\n"
+    r = run(["compare-models", "--truth", "y", "-o", "json"], input=csv)
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    good = doc["rows"][0]
+    assert good["model"] == "good" and good["bias"] == pytest.approx(0.05)
+    y = np.array([1, 2, 3, 4.0])
+    pred = np.array([1.1, 1.9, 3.2, 4])
+    assert good["R^2"] == pytest.approx(1 - np.sum((pred - y) ** 2) / np.sum((y - y.mean()) ** 2), rel=1e-14)
+    assert good["MAPE"] == pytest.approx(np.mean(np.abs(pred - y) / y), rel=1e-14)
+    # selecting columns still finds the truth
+    r = run(["compare-models", "--truth", "y", "-c", "bad", "-o", "plain"], input=csv)
+    assert r.stdout == "bad\t1.5\n"  # errors 1, 1, -2, 2
+
+
+def test_inline_truth_as_numbers(run):
+    r = run(["compare-models", "-m", "p=1,2,4", "-m", "q=0,2,3", "--truth", "1,2,3", "--metric", "mae", "-o", "csv"])
+    assert r.exit_code == 0, r.stderr
+    # errors p: 0, 0, 1 and q: -1, 0, 0; a tie shares rank 1
+    assert r.stdout.splitlines()[:3] == ["rank,model,MAE", "1,p,0.3333333333333333", "1,q,0.3333333333333333"]
+
+
+def test_csv_has_one_block_per_table(run):
+    r = run(["compare-models", "--metric", "mae", "-o", "csv"], input=CSV)
+    blocks = r.stdout.split("\n\n")
+    assert blocks[0].splitlines() == ["rank,model,MAE", "1,A,6.0", "2,B,10.571428571428571"]
+    assert blocks[1].startswith("model,vs,mean diff,CI low,CI high,DM-HLN t,DM p,Wilcoxon W,Wilcoxon p,verdict\nB,A,")
+
+
+def test_nan_omit_drops_the_observation_for_every_model(run):
+    csv = "A,B\n1,2\nnan,3\n2,5\n4,,\n"
+    r = run(["compare-models", "--nan", "omit", "-o", "json"], input=csv.replace(",,", ","))
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["title"].startswith("models ranked by MAE (n = 2)")
+    assert "omitted 2 observation(s)" in doc["notes"][0]
+    r = run(["compare-models"], input=csv.replace(",,", ","))
+    assert r.exit_code == 1 and "line 3" in r.stderr and "'nan'" in r.stderr
+
+
+def test_inline_nan_omit_keeps_pairs(run):
+    r = run(["compare-models", "-m", "A=1,nan,3", "-m", "B=2,2,x", "--nan", "omit", "--metric", "l1"])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "A\t1.0\nB\t2.0\n"
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["-m", "A=1,2", "-m", "B=1,2,3"], 1, "every model needs the same number of errors: A has 2, B has 3"),
+    (["-m", "A=1,x"], 1, "--model A, value 2: 'x' is not a number"),
+    (["-m", "A"], 2, "--model takes NAME=VALUES"),
+    (["-m", "A=1,2", "-m", "A=3,4"], 1, "model names must be unique; repeated: A"),
+    (["-m", "A=1,2", "--sort-by", "r2"], 2, "R^2 needs the true values"),
+    (["-m", "A=1,2", "--loss", "percentage"], 2, "--loss percentage needs the true values"),
+    (["-m", "A=1,2", "--loss", "cubic"], 2, "--loss must be one of"),
+    (["-m", "A=1,2", "--metric", "mad"], 2, "unknown metric 'mad'"),
+    (["-m", "A=1,2", "--confidence", "95"], 2, "--confidence must lie strictly between 0 and 1"),
+    (["-m", "A=1,2", "-m", "B=2,3", "--baseline", "C"], 2, "--baseline 'C' is not one of the models (A, B)"),
+    (["-m", "A=1,2", "-f", "x.csv"], 2, "either inline with --model or in a file"),
+    (["-m", "A=1,2", "--horizon", "0"], 2, "--horizon"),
+])
+def test_bad_input_is_one_line_with_the_documented_code(run, args, code, message):
+    r = run(["compare-models", *args])
+    assert r.exit_code == code
+    assert r.stderr.startswith("normcli: error: ") and message in r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_unknown_truth_column_names_the_columns(run):
+    r = run(["compare-models", "--truth", "z"], input=CSV)
+    assert r.exit_code == 2 and "--truth 'z' is not a column; the columns are 'A', 'B'" in r.stderr
+
+
+def test_one_model_gives_metrics_only(run):
+    r = run(["compare-models", "-m", f"A={A}", "-o", "json"])
+    doc = json.loads(r.stdout)
+    assert "tables" not in doc and any("one model" in n for n in doc["notes"])
+
+
+def test_identical_models_say_so(run):
+    r = run(["compare-models", "-m", f"A={A}", "-m", f"B={A}", "-o", "json"])
+    (pair,) = json.loads(r.stdout)["tables"][0]["rows"]
+    assert pair["verdict"] == "identical" and pair["DM p"] is None and pair["Wilcoxon p"] is None
+
+
+def test_bootstrap_options_are_used_and_reproducible(run):
+    args = ["compare-models", "-m", f"A={A}", "-m", f"B={B}", "-o", "json", "--bootstrap", "300"]
+    one, two = run([*args, "--seed", "4"]), run([*args, "--seed", "4"])
+    other = run([*args, "--seed", "5"])
+    rows = lambda r: json.loads(r.stdout)["tables"][0]["rows"][0]  # noqa: E731
+    assert rows(one) == rows(two) and rows(one) != rows(other)
+    assert any("B = 300" in n for n in json.loads(one.stdout)["tables"][0]["notes"])
+
+
+def test_three_models_get_holm_adjusted_p_values(run):
+    rng = np.random.default_rng(0)
+    e = rng.standard_normal((50, 3)) * [1, 1.5, 1.05]
+    csv = "a,b,c\n" + "\n".join(",".join(map(repr, row)) for row in e.tolist()) + "\n"
+    doc = json.loads(run(["compare-models", "-o", "json"], input=csv).stdout)
+    rows = doc["tables"][0]["rows"]
+    raw = sorted(r["DM p"] for r in rows)
+    adj = sorted(r["DM p (Holm)"] for r in rows)
+    assert adj[0] == pytest.approx(min(1, 2 * raw[0])) and adj[1] >= raw[1]
+
+
+def test_the_terminal_table_highlights_the_best_and_shows_both_tables():
+    import io
+
+    from rich.console import Console
+
+    from normcli import render
+    from normcli.core import compare
+
+    a, b = np.array(A.split(","), float), np.array(B.split(","), float)
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=80, color_system="truecolor")
+    render.show(compare.comparison_result(compare.compare(["A", "B"], np.c_[a, b])), "table", console=console)
+    out = buf.getvalue()
+    assert "paired tests against A" in out and "worse" in out
+    assert "\x1b[1;32m" in out  # the best model's column, bold green
+    assert "…" not in out  # nothing cut off at 80 columns: the tables turn sideways
