@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every normcli benchmark and print one markdown table (called by ``benchmarks/run``).
 
-    benchmarks/run [--quick] [--only startup,throughput,memory,compare] [--with-pandas]
+    benchmarks/run [--quick] [--only startup,throughput,memory,compare,regstep] [--with-pandas]
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compare  # noqa: E402
 import memory  # noqa: E402
+import regstep  # noqa: E402
 import startup  # noqa: E402
 import throughput  # noqa: E402
 from _common import find_normcli, interpreter_of, machine_line, markdown_table, need_tools, progress  # noqa: E402
 
-SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "compare": compare.run}
+SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "compare": compare.run, "regstep": regstep.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -157,7 +157,7 @@ def _main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """normcli: norms of vectors and matrices from the command line.
+    """normcli: norms, their gradients, model comparison by errors, regularized steps.
 
     Values come as arguments (1,2,3 or -3,4), from --file (CSV, TSV,
     whitespace, .npy; - is stdin) or from a pipe. Output is a table on a
@@ -560,6 +560,201 @@ def _table_models(spec, truth: str | None):
     if not others:
         raise UsageError("--truth leaves no prediction column")
     return [names[k] for k in others], table[:, others] - y[:, None], y, omitted
+
+
+@app.command(
+    cls=ValuesCommand,
+    short_help="Regularized weight updates.  e.g. normcli regstep --lr 0.1 --l2 0.01 -g 0.1,0.2 0.5,-1",
+    epilog="Examples: normcli regstep --lr 0.1 --l2 0.01 --grad 0.1,0.2,-0.3 0.5,-1.2,2  |  "
+    "normcli regstep --lr 0.1 --l1 0.5 --grad 0.1 0.05  |  "
+    "normcli regstep --lr 0.5 --l2 0.1 --data train.csv --target y --steps 200 --solve",
+)
+def regstep(
+    values: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="The weights w (or --weights): 0.5,-1.2,2; one per line from a pipe also works.",
+                       show_default=False),
+    ] = None,
+    weights: Annotated[
+        Optional[str],
+        typer.Option("--weights", "-w", help="The weights w: numbers, or a file (- for stdin) with one column.",
+                     show_default=False),
+    ] = None,
+    grad: Annotated[
+        Optional[str],
+        typer.Option("--grad", "-g", help="The data-loss gradient at w: numbers, or a file with one column.",
+                     show_default=False),
+    ] = None,
+    data: Annotated[
+        Optional[str],
+        typer.Option("--data", help="CSV of a linear model's data (- for stdin): --target names y, the other "
+                     "selected columns are features; loss (1/2n)||Xw + b - y||^2.", show_default=False),
+    ] = None,
+    target: Annotated[
+        Optional[str],
+        typer.Option("--target", "-t", help="With --data: the column holding y.", show_default=False),
+    ] = None,
+    intercept: Annotated[
+        bool, typer.Option("--intercept", help="With --data: fit an unpenalized bias b (the last weight, 'b').")
+    ] = False,
+    lr: Annotated[
+        float, typer.Option("--lr", help="Learning rate (> 0).", show_default=False)
+    ] = ...,
+    l2: Annotated[float, typer.Option("--l2", help="L2 strength lambda (>= 0); see --convention.", min=0.0)] = 0.0,
+    l1: Annotated[float, typer.Option("--l1", help="L1 strength lambda1 (>= 0): penalty lambda1 ||w||_1.", min=0.0)] = 0.0,
+    l1_method: Annotated[
+        str, typer.Option("--l1-method", help="prox (soft-thresholding; with --l2 the exact elastic-net step) "
+                          "or subgradient (lambda1 sign(w)).", metavar="METHOD")
+    ] = "prox",
+    convention: Annotated[
+        str, typer.Option("--convention", help="half: penalty (lambda/2)||w||^2, gradient lambda w (torch SGD "
+                          "weight_decay); full: lambda ||w||^2, gradient 2 lambda w (Keras l2).", metavar="NAME")
+    ] = "half",
+    max_norm: Annotated[
+        Optional[float],
+        typer.Option("--max-norm", help="After each step, project onto ||w||_2 <= C (C > 0).", show_default=False),
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Number of steps (with --data the gradient is "
+                                       "recomputed each step).", min=1)] = 1,
+    every: Annotated[
+        Optional[int],
+        typer.Option("--every", help="With --steps: a trajectory row every K steps. [default: every step up to "
+                     "20 steps, else about 20 rows]", min=1, show_default=False),
+    ] = None,
+    solve: Annotated[
+        bool, typer.Option("--solve", help="With --data: also print the closed-form ridge solution w*.")
+    ] = False,
+    column: ColumnOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    nan: NanOpt = "error",
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+) -> None:
+    """One or many L2 / L1 / elastic-net regularized gradient steps, every term of the update shown.
+
+    The L2 penalty's gradient is lambda*w, proportional to each weight: every
+    weight shrinks toward zero by the same factor. Plain output is the new
+    weights, one per line, so one call feeds the next.
+    """
+    import numpy as np
+
+    from . import inputs
+    from .core import regularize as reg
+
+    _check_output(output)
+    if not (math.isfinite(lr) and lr > 0):
+        raise UsageError(f"--lr must be a finite number > 0, not {lr:g}")
+    if max_norm is not None and not max_norm > 0:
+        raise UsageError(f"--max-norm must be > 0, not {max_norm:g}")
+    try:
+        penalty = reg.Penalty(l2, l1, convention, l1_method, max_norm)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("convention", "--convention").replace("L1 method", "--l1-method")) from None
+    if weights is not None and values:
+        raise UsageError("give the weights once: as values or with --weights, not both")
+    if data is None:
+        for flag, given in (("--target", target is not None), ("--intercept", intercept), ("--solve", solve)):
+            if given:
+                raise UsageError(f"{flag} needs --data (a CSV of the features and the target)")
+        if column:
+            raise UsageError("--column selects columns of --data")
+    elif grad is not None:
+        raise UsageError("give the data-loss gradient with --grad or the data with --data, not both")
+    if solve and l1 > 0:
+        raise UsageError("--solve is the closed-form ridge solution; with --l1 there is none (iterate with --steps)")
+    every = every or (1 if steps <= 20 else -(-steps // 20))
+    fmt = dict(delimiter=delimiter, header=header)
+    # With --data the weights start at 0 unless given; stdin is read for them only without --data.
+    w = _vector_arg(weights, values, "--weights", fmt, stdin_ok=data is None)
+
+    if data is not None:
+        if target is None:
+            raise UsageError("--data needs --target COL, the column holding y")
+        spec = _input_spec((), data, column, delimiter, header, nan)
+        if column and target not in column:
+            spec = inputs.InputSpec((), data, (*spec.columns, target), delimiter, header, nan)
+        names, table, omitted = inputs.read_table(spec)
+        if target not in names:
+            raise UsageError(f"--target {target!r} is not a column of --data; the columns are "
+                             f"{', '.join(map(repr, names))}")
+        j = names.index(target)
+        features = [n for k, n in enumerate(names) if k != j]
+        if not features:
+            raise UsageError("--data has no feature column besides --target")
+        X = np.delete(table, j, axis=1)
+        y = table[:, j]
+        d = X.shape[1]
+        b = None
+        if w is None:
+            w = np.zeros(d)
+        elif intercept and w.size == d + 1:
+            w, b = w[:-1], float(w[-1])
+        elif w.size != d:
+            extra = f" (or {d + 1} with the intercept b last)" if intercept else ""
+            raise InputError(f"--weights has {w.size} value(s) but --data has {d} feature column(s){extra}")
+        traj = _core_call(lambda: reg.iterate(w, lr, penalty, steps, every, data=(X, y), intercept=intercept,
+                                              b=b if intercept else None))
+        solution = _core_call(lambda: reg.ridge_solve(X, y, penalty, intercept)) if solve else None
+        ib = None if traj.b is None else (traj.final_b_before, traj.final_b_grad, traj.b)
+        if steps == 1:
+            result = reg.step_result(traj.final, penalty, lr, features, traj.final_loss_before,
+                                     traj.final_loss_after, ib, solution)
+        else:
+            result = reg.trajectory_result(traj, penalty, lr, features, solution)
+        if solution is not None:
+            result.notes += reg.solution_notes(*solution, penalty, X, y, traj.w)
+        if omitted:
+            result.notes.insert(0, f"omitted {omitted} row(s) of --data with a missing or non-finite value "
+                                   "(--nan omit)")
+        if w is not None and weights is None and not values:
+            result.notes.insert(0, "starting from w = 0 (no --weights given)")
+        return _show(result, output, precision)
+
+    if w is None:
+        raise UsageError("give the weights (as values, --weights, or on stdin) and --grad, or --data with --target")
+    if grad is None:
+        raise UsageError("give the data-loss gradient with --grad (or a linear model's data with --data)")
+    g = _vector_arg(grad, None, "--grad", fmt, stdin_ok=True)
+    if g.size != w.size:
+        raise InputError(f"--grad has {g.size} value(s) but the weights have {w.size}")
+    if steps == 1:
+        result = reg.step_result(_core_call(reg.step, w, g, lr, penalty), penalty, lr)
+    else:
+        result = reg.trajectory_result(_core_call(lambda: reg.iterate(w, lr, penalty, steps, every, grad=g)),
+                                       penalty, lr)
+    _show(result, output, precision)
+
+
+def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool):
+    """A vector option: numbers, or a file (``-`` stdin) of one column; None when absent.
+
+    Positional ``values`` stand for the option; with neither, a piped stdin is read (when allowed).
+    """
+    from . import inputs
+
+    if text is None and values:
+        try:
+            return inputs.parse_tokens(values, "error")
+        except InputError as exc:
+            raise InputError(f"{what}: {exc}") from None
+    if text is None:
+        if not stdin_ok or not inputs.stdin_piped():
+            return None
+        text = "-"
+    if text != "-":
+        try:
+            return inputs.parse_tokens([text], "error")
+        except InputError as exc:
+            if not os.path.exists(text):
+                raise InputError(f"{what} {text!r}: neither numbers ({str(exc).split(': ', 1)[-1]}) "
+                                 "nor an existing file") from None
+    spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], "error")
+    try:
+        x, _ = inputs.read_vector(spec)
+    except NormcliError as exc:
+        raise type(exc)(f"{what}: {exc}") from None
+    return x
 
 
 def _core_call(func, *args):

@@ -221,6 +221,11 @@ def _isatty(stream) -> bool:
     return bool(isatty and isatty())
 
 
+def stdin_piped() -> bool:
+    """True when stdin exists and is not a terminal (a pipe or a file)."""
+    return sys.stdin is not None and not _isatty(sys.stdin)
+
+
 # --------------------------------------------------------------------------
 # Reading text in blocks of whole lines
 # --------------------------------------------------------------------------
