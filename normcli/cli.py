@@ -441,9 +441,12 @@ def compare_models(
     bootstrap: Annotated[
         Optional[int],
         typer.Option("--bootstrap", help="Bootstrap replicates B. [default: 2000 up to n = 10000, the exact "
-                     "large-sample interval above; giving B always resamples]", min=1, show_default=False),
+                     "large-sample interval above; giving B always resamples]", min=100, max=1_000_000,
+                     show_default=False),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (the same seed, the same interval).")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the bootstrap (the same seed, the same interval).", min=0)
+    ] = 0,
     horizon: Annotated[
         int, typer.Option("--horizon", help="Diebold-Mariano horizon h (autocovariances up to h - 1).", min=1)
     ] = 1,
@@ -483,6 +486,9 @@ def compare_models(
     if model:
         names, errors, truth_values, omitted = _inline_models(model, truth, spec)
     else:
+        if file is None and not inputs.stdin_piped():
+            raise UsageError("no input: give each model's errors with --model NAME=VALUES, a CSV with --file, "
+                             "or pipe a CSV in; e.g. normcli compare-models --model A=-5,8,-3 --model B=10,-7,12")
         names, errors, truth_values, omitted = _table_models(spec, truth)
     if baseline is not None and baseline not in names:
         raise UsageError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
@@ -492,6 +498,9 @@ def compare_models(
     if omitted:
         result.notes.insert(0, f"omitted {omitted} observation(s) with a missing or non-finite value in any "
                                "column (--nan omit), for every model, so the comparison stays paired")
+        if horizon > 1:
+            result.warnings.append(f"--nan omit removed {omitted} observation(s) from a series tested with "
+                                   f"--horizon {horizon}: the autocovariances are computed across the gaps")
     _show(result, output, precision)
 
 
@@ -504,9 +513,11 @@ def _inline_models(models: list[str], truth: str | None, spec):
         raise UsageError("give the models either inline with --model or in a file, not both")
     names, vectors = [], []
     for text in models:
-        name, sep, values = text.partition("=")
+        name, sep, values = text.rpartition("=")  # numbers hold no "=", a name may
         if not sep or not name.strip():
             raise UsageError(f"--model takes NAME=VALUES (e.g. A=-5,8,-3), not {text!r}")
+        if name.strip() in names:
+            raise UsageError(f"--model {name.strip()!r} is given twice; model names must be unique")
         vectors.append(_tokens(values, f"--model {name.strip()}", spec.nan))
         names.append(name.strip())
     if truth is not None:
@@ -547,19 +558,31 @@ def _table_models(spec, truth: str | None):
 
     if spec.values:
         raise UsageError("compare-models reads errors from --model, --file or stdin")
-    if truth is not None and spec.columns and truth not in spec.columns:
-        spec = replace(spec, columns=(*spec.columns, truth))
-    names, table, omitted = inputs.read_table(spec)
     if truth is None:
+        names, table, omitted = inputs.read_table(spec)
         return names, table, None, omitted
-    if truth not in names:
-        raise UsageError(f"--truth {truth!r} is not a column; the columns are {', '.join(map(repr, names))}")
-    j = names.index(truth)
-    y = table[:, j]
-    others = [k for k in range(len(names)) if k != j]
-    if not others:
+    # The truth is read as one more column (by name or 1-based index, as --column), last.
+    selected = spec.columns
+    if not selected:
+        names, table, omitted = inputs.read_table(spec)
+        if truth in names:
+            j = names.index(truth)
+        elif truth.isdigit() and 1 <= int(truth) <= len(names):
+            j = int(truth) - 1
+        else:
+            raise UsageError(f"--truth {truth!r} is not a column; the columns are {', '.join(map(repr, names))}")
+        keep = [k for k in range(len(names)) if k != j]
+    else:
+        try:
+            names, table, omitted = inputs.read_table(replace(spec, columns=(*selected, truth)))
+        except UsageError as exc:
+            raise UsageError(f"--truth {truth!r}: {exc}") from None
+        j = len(names) - 1
+        keep = [k for k in range(j) if names[k] != names[j]]  # a selected column that is the truth itself
+    if not keep:
         raise UsageError("--truth leaves no prediction column")
-    return [names[k] for k in others], table[:, others] - y[:, None], y, omitted
+    y = table[:, j]
+    return [names[k] for k in keep], table[:, keep] - y[:, None], y, omitted
 
 
 @app.command(

@@ -59,11 +59,20 @@ def format_number(value: Any, precision: int | None = None) -> str:
     return f"{value:.{precision}g}"
 
 
+def _plain_text(text: str) -> str:
+    r"""Text in plain output: control characters, tabs and newlines escaped, so fields and lines stay intact.
+
+    >>> _plain_text("a\tb\x1b")
+    'a\\tb\\x1b'
+    """
+    return safe_text(text).replace("\t", "\\t").replace("\n", "\\n")
+
+
 def _formatter(precision: int | None):
     """format_number with the common case (a float, exact repr) first."""
     if precision is not None:
-        return lambda v: format_number(v, precision)
-    return lambda v: float.__repr__(v) if type(v) is float else format_number(v)
+        return lambda v: _plain_text(v) if isinstance(v, str) else format_number(v, precision)
+    return lambda v: float.__repr__(v) if type(v) is float else _plain_text(v) if isinstance(v, str) else format_number(v)
 
 
 def _format_column(col: Sequence[Any], fmt_one, precision: int | None) -> list[str]:
@@ -181,41 +190,33 @@ def _json(result: Result, precision: int | None, out, end: str = "\n") -> None:
     out.flush()
 
 
-def _label(value: Any) -> str:
-    return safe_text(value) if isinstance(value, str) else format_number(value)
-
-
 def _table(result: Result, precision: int | None, console, out) -> None:
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     if console is None:
         console = Console(file=out, highlight=False)
     digits = precision if precision is not None else result.digits
     rows = [row for batch in result.iter_batches() for row in batch]
-    head = [result.label, *result.columns] if result.label else list(result.columns)
-    cells = [[_cell(v, digits) for v in (row if result.label else row[1:])] for row in rows]
+    shown = [j for j, name in enumerate(result.columns) if name not in result.hidden]
+    head = ([result.label] if result.label else []) + [result.columns[j] for j in shown]
+    pick = ([0] if result.label else []) + [j + 1 for j in shown]
+    cells = [[_cell(row[j], digits) for j in pick] for row in rows]
     styles = ["bold green" if i in result.highlight else None for i in range(len(rows))]
-    transposed = _too_wide(head, cells, console.width) and len(rows) < len(head)
-    if transposed:  # a highlighted model is then a column
-        head, cells, styles = _transposed(result, head, rows, cells, styles)
     # The title above the table, not inside it: a narrow table would wrap it.
     console.print(Text(safe_text(result.title), style="bold"))
-    table = Table()
-    for j, name in enumerate(head):
-        column = [c[j] for c in cells]
-        words = [v for v in column if v and not _numeric(v)]
-        if j == 0 or (words and len(words) == len(column)):
-            width = max((len(v) for v in column), default=0)
-            table.add_column(Text(safe_text(name)), justify="left", no_wrap=True, min_width=min(width, 24),
-                             style="cyan" if j == 0 and result.label else None)
-        else:
-            table.add_column(Text(safe_text(name)), justify="right", no_wrap=True,
-                             style=styles[j] if transposed else None)
-    for i, row in enumerate(cells):
-        table.add_row(*map(Text, row), style=None if transposed else styles[i])
-    console.print(table)
+    if _width(head, cells) > console.width and len(rows) < len(head):
+        # Few, wide rows (the metrics of a few models): turn the table sideways, and if it is still too
+        # wide, draw it in several parts, each a few of the former rows.
+        key = _name_column(result, rows)
+        names = [_cell(row[key], digits) for row in rows]
+        body = [[safe_text(h), *(c[i] for c in cells)] for i, h in enumerate(head) if pick[i] != key]
+        for part in _parts(["", *names], body, console.width):
+            table = _new_table(["" if k == 0 else names[k - 1] for k in part], [[r[k] for k in part] for r in body],
+                               [None if k == 0 else styles[k - 1] for k in part], columnwise=True)
+            console.print(table)
+    else:
+        console.print(_new_table(head, cells, styles, label=bool(result.label)))
     for n in result.notes:
         console.print(Text(safe_text(n), style="dim"))
     for w in result.warnings:
@@ -223,6 +224,27 @@ def _table(result: Result, precision: int | None, console, out) -> None:
     for part in result.extra:
         console.print()
         _table(part, precision, console, out)
+
+
+def _new_table(head, cells, styles, label: bool = False, columnwise: bool = False):
+    """A rich table: text columns left-aligned and kept whole, numbers right-aligned."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table()
+    for j, name in enumerate(head):
+        column = [c[j] for c in cells]
+        words = [v for v in column if v and not _numeric(v)]
+        style = styles[j] if columnwise else None
+        if j == 0 or (words and len(words) == len(column)):
+            width = max((len(v) for v in column), default=0)
+            table.add_column(Text(safe_text(name)), justify="left", no_wrap=True, min_width=min(width, 24),
+                             style=style or ("cyan" if j == 0 and (label or columnwise) else None))
+        else:
+            table.add_column(Text(safe_text(name)), justify="right", no_wrap=True, style=style)
+    for i, row in enumerate(cells):
+        table.add_row(*map(Text, row), style=None if columnwise else styles[i])
+    return table
 
 
 def _cell(value: Any, digits: int | None) -> str:
@@ -237,25 +259,35 @@ def _numeric(text: str) -> bool:
     return True
 
 
-def _too_wide(head: list[str], cells: list[list[str]], width: int) -> bool:
-    need = 1 + sum(3 + max([len(h), *(len(c[j]) for c in cells)]) for j, h in enumerate(head))
-    return need > width
+def _width(head: list[str], cells: list[list[str]]) -> int:
+    """The width rich needs to draw these columns without cutting any."""
+    return 1 + sum(3 + max([len(h), *(len(c[j]) for c in cells)]) for j, h in enumerate(head))
 
 
-def _transposed(result: Result, head, rows, cells, styles):
-    """Columns become rows: a table of few, wide rows (metrics of two models) fits a terminal that way.
+def _name_column(result: Result, rows) -> int:
+    """Which field names a row when the table turns sideways: the label, or the first text column."""
+    if result.label and rows and isinstance(rows[0][0], str):
+        return 0
+    for j in range(1, len(result.columns) + 1):
+        if rows and all(isinstance(r[j], str) for r in rows):
+            return j
+    return 0
 
-    Each former row is headed by its label, or by its first text value when
-    the label is a number (a rank).
-    """
-    names = []
-    for row, c in zip(rows, cells):
-        texts = [c[j] for j, v in enumerate(row) if isinstance(v, str)]
-        names.append(c[0] if isinstance(row[0], str) or not texts else texts[0])
-    keep = [j for j in range(len(head)) if [c[j] for c in cells] != names]
-    new_head = ["", *names]
-    new_cells = [[safe_text(head[j]), *(c[j] for c in cells)] for j in keep]
-    return new_head, new_cells, [None, *styles]
+
+def _parts(head: list[str], body: list[list[str]], width: int) -> list[list[int]]:
+    """Split the columns after the first into groups that each fit ``width`` (the first repeats)."""
+    def need(j: int) -> int:
+        return 3 + max([len(head[j]), *(len(r[j]) for r in body)])
+
+    parts, current, used = [], [0], 1 + need(0)
+    for j in range(1, len(head)):
+        if len(current) > 1 and used + need(j) > width:
+            parts.append(current)
+            current, used = [0], 1 + need(0)
+        current.append(j)
+        used += need(j)
+    parts.append(current)
+    return parts
 
 
 # --------------------------------------------------------------------------

@@ -76,7 +76,11 @@ def test_csv_has_one_block_per_table(run):
     r = run(["compare-models", "--metric", "mae", "-o", "csv"], input=CSV)
     blocks = r.stdout.split("\n\n")
     assert blocks[0].splitlines() == ["rank,model,MAE", "1,A,6.0", "2,B,10.571428571428571"]
-    assert blocks[1].startswith("model,vs,mean diff,CI low,CI high,DM-HLN t,DM p,Wilcoxon W,Wilcoxon p,verdict\nB,A,")
+    header, row = blocks[1].splitlines()
+    assert header == ("model,vs,mean diff,CI low,CI high,DM-HLN t,DM p,Wilcoxon W,Wilcoxon p,verdict,"
+                      "n,loss,confidence,horizon,df,CI method,Wilcoxon method")
+    assert row.startswith("B,A,") and row.endswith(',worse,7,absolute,0.95,1,6,"paired bootstrap, percentile, '
+                                                   'B = 2000",exact')
 
 
 def test_nan_omit_drops_the_observation_for_every_model(run):
@@ -100,7 +104,10 @@ def test_inline_nan_omit_keeps_pairs(run):
     (["-m", "A=1,2", "-m", "B=1,2,3"], 1, "every model needs the same number of errors: A has 2, B has 3"),
     (["-m", "A=1,x"], 1, "--model A, value 2: 'x' is not a number"),
     (["-m", "A"], 2, "--model takes NAME=VALUES"),
-    (["-m", "A=1,2", "-m", "A=3,4"], 1, "model names must be unique; repeated: A"),
+    (["-m", "A=1,2", "-m", "A=3,4"], 2, "--model 'A' is given twice"),
+    (["-m", "A=1,2", "-m", "B=2,3", "--seed", "-1"], 2, "--seed"),
+    (["-m", "A=1,2", "-m", "B=2,3", "--bootstrap", "5"], 2, "--bootstrap"),
+    (["-m", "A=1,2", "-m", "B=2,3", "--bootstrap", "1000000000000"], 2, "--bootstrap"),
     (["-m", "A=1,2", "--sort-by", "r2"], 2, "R^2 needs the true values"),
     (["-m", "A=1,2", "--loss", "percentage"], 2, "--loss percentage needs the true values"),
     (["-m", "A=1,2", "--loss", "cubic"], 2, "--loss must be one of"),
@@ -170,3 +177,55 @@ def test_the_terminal_table_highlights_the_best_and_shows_both_tables():
     assert "paired tests against A" in out and "worse" in out
     assert "\x1b[1;32m" in out  # the best model's column, bold green
     assert "…" not in out  # nothing cut off at 80 columns: the tables turn sideways
+
+
+def test_truth_by_index_and_never_against_itself(run):
+    csv = "y,good,bad\n1,1.1,2\n2,1.9,3\n3,3.2,1\n4,4,6\n"
+    by_name = run(["compare-models", "--truth", "y", "-o", "csv"], input=csv)
+    by_index = run(["compare-models", "--truth", "1", "-o", "csv"], input=csv)
+    assert by_index.exit_code == 0 and by_index.stdout == by_name.stdout
+    r = run(["compare-models", "--truth", "y", "-c", "1", "-c", "3"], input=csv)  # column 1 is y itself
+    assert r.exit_code == 0 and r.stdout == "bad\t1.5\n"
+    r = run(["compare-models", "--truth", "y", "-c", "1"], input=csv)
+    assert r.exit_code == 2 and "--truth leaves no prediction column" in r.stderr
+
+
+def test_model_names_may_hold_equals_signs_and_are_escaped_in_plain_output(run):
+    r = run(["compare-models", "-m", "lr=0.1=1,2,3", "-m", "x\x1b[31m\tz=2,3,4"])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "lr=0.1\t2.0\nx\\x1b[31m\\tz\t3.0\n"
+
+
+def test_many_models_on_a_narrow_terminal_lose_no_digits():
+    import io
+
+    from rich.console import Console
+
+    from normcli import render
+    from normcli.core import compare
+
+    rng = np.random.default_rng(1)
+    e = rng.standard_normal((30, 8)) * np.linspace(1, 1.5, 8)
+    c = compare.compare([f"model_{i}" for i in range(8)], e)
+    for width in (80, 120):
+        buf = io.StringIO()
+        render.show(compare.comparison_result(c), "table",
+                    console=Console(file=buf, force_terminal=False, width=width))
+        out = buf.getvalue()
+        assert "…" not in out and all(f"model_{i}" in out for i in range(8))
+        assert max(map(len, out.splitlines())) <= width
+        assert "rank" in out and "not significant" in out
+
+
+def test_rank_row_survives_when_names_are_numbers(run, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from normcli import render
+    from normcli.core import compare
+
+    c = compare.compare(["1", "2"], np.c_[np.array(A.split(","), float), np.array(B.split(","), float)])
+    buf = io.StringIO()
+    render.show(compare.comparison_result(c), "table", console=Console(file=buf, width=60))
+    assert "rank" in buf.getvalue()

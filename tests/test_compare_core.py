@@ -118,8 +118,8 @@ def test_longer_horizons_match_the_formula_written_out(h):
 def test_diebold_mariano_degenerate_cases_answer():
     assert C.diebold_mariano(np.zeros(5)).p is None
     assert "identical" in C.diebold_mariano(np.zeros(5)).why
-    r = C.diebold_mariano(np.full(4, 2.0))
-    assert r.statistic == math.inf and r.p == 0.0 and "constant" in r.why
+    r = C.diebold_mariano(np.full(4, 2.0))  # a zero variance: no t statistic, not "p = 0"
+    assert r.statistic is None and r.p is None and "variance is 0" in r.why
     assert C.diebold_mariano(np.array([1.0])).p is None
     assert "horizon" in C.diebold_mariano(np.array([1.0, 2.0, 3.0]), 3).why
     with pytest.raises(ValueError, match="horizon"):
@@ -265,3 +265,87 @@ def test_result_tables_carry_every_number():
     (pairs,) = r.extra
     assert "DM p (Holm)" in pairs.columns and "Wilcoxon p (Holm)" in pairs.columns
     assert len(pairs.rows) == 2 and all(len(row) == len(pairs.columns) + 1 for row in pairs.rows)
+
+
+# ---------------------------------------------------------------- scale, tails, degenerate sizes
+@pytest.mark.parametrize("scale", [1e-170, 1e-80, 1.0, 1e150, 1e200])
+def test_tests_and_intervals_do_not_depend_on_the_scale(scale):
+    rng = np.random.default_rng(4)
+    d = rng.standard_normal(30) + 0.4
+    ref_dm, ref_ci = C.diebold_mariano(d), C.bootstrap_intervals(d, 0.95, 500, seed=1)[0]
+    dm, ci = C.diebold_mariano(d * scale), C.bootstrap_intervals(d * scale, 0.95, 500, seed=1)[0]
+    assert dm.statistic == pytest.approx(ref_dm.statistic, rel=1e-12) and dm.p == pytest.approx(ref_dm.p, rel=1e-10)
+    assert ci.low == pytest.approx(ref_ci.low * scale, rel=1e-12)
+    assert ci.high == pytest.approx(ref_ci.high * scale, rel=1e-12)
+    big = np.random.default_rng(5).exponential(size=20_000) - 0.9
+    ref = C.bootstrap_intervals(big)[0]
+    got = C.bootstrap_intervals(big * scale)[0]
+    assert "large-sample" in got.method
+    assert got.low == pytest.approx(ref.low * scale, rel=1e-12) and got.high == pytest.approx(ref.high * scale, rel=1e-12)
+
+
+def test_one_dominating_difference_is_resampled_not_approximated():
+    rng = np.random.default_rng(6)
+    d = rng.standard_normal(20_000) * 3 + 0.05
+    d[0] = 2e4  # one wild prediction: the mean's bootstrap distribution is far from normal
+    got = C.bootstrap_intervals(d)[0]
+    assert "heavy-tailed" in got.method and "B = 2000" in got.method
+    resampled = C.bootstrap_intervals(d, 0.95, 2000, seed=0)[0]
+    assert got.low == resampled.low and got.high == resampled.high
+
+
+def test_heavy_tails_at_large_n_bound_the_replicates():
+    d = np.random.default_rng(7).standard_normal(200_001)
+    d[0] = 1e6
+    got = C.bootstrap_intervals(d)[0]
+    assert "B = 200" in got.method and "fewer than 2000" in got.method
+
+
+def test_moving_blocks_for_longer_horizons():
+    rng = np.random.default_rng(8)
+    e = rng.standard_normal(401)
+    d = e[1:] + 0.9 * e[:-1]  # MA(1): the iid bootstrap would be too narrow
+    iid = C.bootstrap_intervals(d, 0.95, 2000, seed=0)[0]
+    blocks = C.bootstrap_intervals(d, 0.95, 2000, seed=0, block=2)[0]
+    assert "moving-block" in blocks.method
+    # blocks of 2 keep half of the lag-1 covariance: sd ratio about sqrt(1 + 0.9/1.81) = 1.22 here
+    assert (blocks.high - blocks.low) > 1.1 * (iid.high - iid.low)
+    big = np.concatenate([d] * 50)
+    large = C.bootstrap_intervals(big, 0.95, block=2)[0]
+    assert "long-run variance" in large.method
+
+
+def test_single_observation_leaves_every_test_undefined():
+    c = C.compare(["x", "y"], np.array([[1.0, 2.0]]))
+    (p,) = c.pairs
+    assert p.dm.p is None and p.wilcoxon.p is None and p.interval.low is None
+    assert p.verdict == "undefined"
+
+
+def test_constant_difference_is_undefined_for_dm_but_wilcoxon_answers():
+    a = np.arange(1.0, 9.0)
+    c = C.compare(["a", "b"], np.c_[a, a + 1])
+    (p,) = c.pairs
+    assert p.verdict == "undefined" and "variance is 0" in p.sentence
+    assert p.wilcoxon.p == pytest.approx(2 / 2**8)  # all 8 differences positive, exact
+
+
+def test_a_nan_in_one_model_leaves_the_other_pairs_tested():
+    e = np.c_[A, B, np.r_[A[:-1], np.nan]]
+    c = C.compare(["A", "B", "C"], e)
+    pairs = {p.model: p for p in c.pairs}
+    assert pairs["B"].dm.statistic == pytest.approx(3.6546575, rel=1e-7)
+    assert pairs["C"].dm.p is None and "nan" in pairs["C"].dm.why
+
+
+def test_values_near_the_float64_limit():
+    c = C.compare(["A", "B"], np.c_[[1e308, 1e308, -1e308], [1.0, 2.0, 3.0]])
+    assert c.values["A"]["median|e|"] == 1e308
+    assert any("L1 of A" in w and "MSE of A" in w for w in c.warnings)
+    (p,) = c.pairs
+    assert p.interval.low is not None and math.isfinite(p.interval.low)
+
+
+def test_level_wording_keeps_its_digits():
+    c = C.compare(["A", "B"], np.c_[A, B], confidence=0.975)
+    assert "< 2.5%" in c.pairs[0].sentence and "97.5% interval" in c.pairs[0].sentence

@@ -78,6 +78,15 @@ def _mean(x: np.ndarray) -> float:
     return float(np.sum(x, dtype=np.longdouble) / x.size) if x.size else math.nan
 
 
+def _scaled(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """x / s and s, s the power of two at or below max |x| (exact): sums of powers neither over- nor underflow."""
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak == 0 or not math.isfinite(peak):
+        return x, 1.0
+    s = math.ldexp(1.0, math.frexp(peak)[1] - 1)
+    return x / s, s
+
+
 def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, float]:
     """Regression metrics of one error vector ``e`` (prediction - truth).
 
@@ -102,7 +111,7 @@ def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, floa
     max|e| (``max_error``), median|e| (``median_absolute_error``); bias is
     the mean error (positive: predictions too high); R^2 = 1 - SS_res /
     SS_tot (``r2_score(force_finite=False)``: nan when the truth is constant
-    and predicted exactly, -inf when constant and not); MAPE is a fraction,
+    and predicted exactly or n < 2, -inf when constant and not); MAPE is a fraction,
     mean |e| / max(eps, |y|) (``mean_absolute_percentage_error``: 0.1 is
     10 %). The sums are overflow-safe and accurate to about an ulp (the
     accumulators of :mod:`normcli.core.norms`).
@@ -132,7 +141,8 @@ def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, floa
         elif name == "max|e|":
             out[name] = float(a.max())
         elif name == "median|e|":
-            out[name] = float(np.median(a))
+            scaled, sc = _scaled(a)  # np.median averages the middle two: 1e308 + 1e308 would overflow
+            out[name] = float(np.median(scaled)) * sc
         elif name == "bias":
             out[name] = _mean(e)
         elif name in TRUTH_METRICS:
@@ -149,6 +159,8 @@ def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, floa
 
 
 def _r2(e: np.ndarray, y: np.ndarray) -> float:
+    if e.size < 2:
+        return math.nan  # as scikit-learn: not defined for fewer than two samples
     spread = norm(y - _mean(y), 2.0)
     residual = norm(e, 2.0)
     if spread == 0:
@@ -250,13 +262,15 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
         return PairedTest(None, None, "DM-HLN", f"needs at least 2 observations (n = {n})")
     if horizon >= n:
         return PairedTest(None, None, "DM-HLN", f"the horizon {horizon} needs more than {horizon} observations (n = {n})")
+    if not np.any(d):
+        return PairedTest(None, None, "DM-HLN", "the losses are identical")
+    d, _ = _scaled(d)  # the statistic does not depend on the scale; the sums then cannot over- or underflow
     dbar = _mean(d)
     c = d - dbar
     gamma0 = float(np.dot(c, c)) / n
     if gamma0 == 0 or not np.any(c):
-        if dbar == 0:
-            return PairedTest(None, None, "DM-HLN", "the losses are identical")
-        return PairedTest(math.copysign(math.inf, dbar), 0.0, "DM-HLN", "the loss difference is constant")
+        return PairedTest(None, None, "DM-HLN", "the loss difference is the same for every observation "
+                          "(its variance is 0)")
     lrv = gamma0 + 2 * sum(float(np.dot(c[k:], c[:-k])) / n for k in range(1, horizon))
     if not lrv > 0:
         return PairedTest(None, None, "DM-HLN", "the autocovariance estimate of the variance is not positive")
@@ -286,6 +300,8 @@ def wilcoxon(d) -> PairedTest:
     from scipy import stats
 
     d = np.asarray(d, dtype=np.float64)
+    if d.size < 2:
+        return PairedTest(None, None, "", f"needs at least 2 observations (n = {d.size})")
     nonzero = d[d != 0]
     n = nonzero.size
     if n == 0:
@@ -325,13 +341,23 @@ def holm(pvalues: Sequence[float | None]) -> list[float | None]:
 # --------------------------------------------------------------------------
 @dataclass
 class Interval:
-    low: float
-    high: float
+    """A confidence interval; ``low``/``high`` are None when it is undefined (``method`` says why)."""
+
+    low: float | None
+    high: float | None
     method: str
 
 
+#: Resampling budget (index draws per comparison) when heavy tails force resampling at large n.
+RESAMPLE_BUDGET = 40_000_000
+#: Above these, the large-sample interval is not trusted: the bootstrap distribution of the mean is
+#: too skewed (|g|) or too heavy-tailed (excess kurtosis of the mean) for a three-cumulant expansion.
+HEAVY_SKEW = 0.1
+HEAVY_KURTOSIS = 0.1
+
+
 def bootstrap_intervals(d: np.ndarray, confidence: float = 0.95, replicates: int | None = None,
-                        seed: int | None = 0) -> list[Interval]:
+                        seed: int | None = 0, block: int = 1) -> list[Interval]:
     """Paired bootstrap confidence intervals for the mean of each column of ``d``.
 
     Parameters
@@ -348,60 +374,121 @@ def bootstrap_intervals(d: np.ndarray, confidence: float = 0.95, replicates: int
     seed : int or None
         Seed of the resampling (numpy's default generator); the same seed
         gives the same interval.
+    block : int
+        Block length: 1 resamples single observations; h > 1 resamples
+        moving blocks of h consecutive observations (for h-step forecasts,
+        whose loss differences are autocorrelated up to lag h - 1).
 
     Notes
     -----
     Resampling gives the percentile interval. For large n the percentile
     interval of a mean is determined by the bootstrap distribution's first
-    three cumulants up to O(1/n), and those are known exactly (mean dbar,
+    cumulants up to O(1/n), and those are known exactly (mean dbar,
     variance m2/n, third cumulant m3/n^2, with m_k the central moments of
     d), so the large-sample interval is the Cornish-Fisher quantile
     dbar + sqrt(m2/n) (z + g (z^2 - 1) / 6), g = m3 / (m2^1.5 sqrt(n)):
-    no Monte Carlo error, O(n) time. At n = 10^6 resampling with B = 2000
-    would take about a minute here.
+    no Monte Carlo error, O(n) time (at n = 10^6 resampling with B = 2000
+    takes about a minute here). The neglected O(1/n) terms grow with the
+    tails of d; when the skewness g or the excess kurtosis of the mean
+    (m4/m2^2 - 3)/n exceeds 0.1 (one huge difference dominating the mean),
+    the interval is resampled instead, with B reduced if needed to keep n*B
+    near 4e7. With ``block`` > 1 the large-sample interval is the normal
+    one with the long-run variance of the Diebold-Mariano test.
+    Differences are scaled by a power of two before any sum, so values near
+    the float64 limits or far below 1 give the same interval as moderate
+    ones (to rounding).
     """
     d = np.asarray(d, dtype=np.float64)
     if d.ndim == 1:
         d = d[:, None]
     n, m = d.shape
     alpha = 1 - confidence
-    if replicates is None and n > RESAMPLE_LIMIT:
-        return [_cornish_fisher(d[:, j], alpha) for j in range(m)]
-    b = DEFAULT_BOOTSTRAP if replicates is None else replicates
+    if n < 2:
+        return [Interval(None, None, f"undefined: needs at least 2 observations (n = {n})")] * m
+    out: list[Interval | None] = [None] * m
+    resample: list[int] = []
+    heavy = False
+    for j in range(m):
+        col, sc = _scaled(np.ascontiguousarray(d[:, j]))
+        if replicates is None and n > RESAMPLE_LIMIT:
+            interval = _large_sample(col, sc, alpha, block)
+            if interval is not None:
+                out[j] = interval
+                continue
+            heavy = True
+        resample.append(j)
+    if resample:
+        b = DEFAULT_BOOTSTRAP if replicates is None else replicates
+        note = ""
+        if heavy and replicates is None and n * b > RESAMPLE_BUDGET:
+            b = max(200, RESAMPLE_BUDGET // n)
+            note = " (fewer than 2000 to bound the time; --bootstrap B for more)"
+        why = (f"resampled because the differences are too heavy-tailed for the large-sample interval; "
+               if heavy else "")
+        for j, interval in zip(resample, _resample(d[:, resample], alpha, b, seed, block)):
+            out[j] = Interval(interval.low, interval.high, why + interval.method + note)
+    return out
+
+
+def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Interval]:
+    """Percentile intervals from b paired resamples (moving blocks of ``block`` rows)."""
     if b < 1:
         raise ValueError(f"the bootstrap needs at least 1 replicate, not {b}")
+    n, m = d.shape
     rng = np.random.default_rng(seed)
+    cols, scales = zip(*(_scaled(np.ascontiguousarray(d[:, j])) for j in range(m)))
     means = np.empty((b, m))
-    batch = max(1, (1 << 20) // max(n, 1))
-    cols = [np.ascontiguousarray(d[:, j]) for j in range(m)]
+    batch = max(1, (1 << 20) // n)
+    nblocks = -(-n // block)
     done = 0
     while done < b:
         k = min(batch, b - done)
-        idx = rng.integers(0, n, size=(k, n))
+        if block == 1:
+            idx = rng.integers(0, n, size=(k, n))
+        else:  # moving blocks: starts uniform over the n - h + 1 full blocks, cut to n rows
+            starts = rng.integers(0, n - block + 1, size=(k, nblocks))
+            idx = (starts[:, :, None] + np.arange(block)).reshape(k, -1)[:, :n]
         for j, col in enumerate(cols):
             means[done:done + k, j] = col[idx].mean(axis=1)
         done += k
+    kind = "paired bootstrap" if block == 1 else f"paired moving-block bootstrap (blocks of {block})"
+    method = f"{kind}, percentile, B = {b}"
+    if b * alpha / 2 < 1:  # the interval's ends would be the extreme replicates, or beyond them
+        why = f"undefined: {method} cannot resolve a {_percent(1 - alpha)} interval (B >= {math.ceil(2 / alpha)} needed)"
+        return [Interval(None, None, why)] * m
     lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2], axis=0)
-    method = f"paired bootstrap, percentile, B = {b}"
-    return [Interval(float(lo[j]), float(hi[j]), method) for j in range(m)]
+    return [Interval(float(lo[j]) * scales[j], float(hi[j]) * scales[j], method) for j in range(m)]
 
 
-def _cornish_fisher(d: np.ndarray, alpha: float) -> Interval:
+def _large_sample(c0: np.ndarray, scale: float, alpha: float, block: int) -> Interval | None:
+    """The exact-cumulant (Cornish-Fisher) interval of a scaled column, or None when its tails are too heavy."""
     from scipy.special import ndtri  # the standard normal quantile
 
-    n = d.size
-    dbar = _mean(d)
-    c = d - dbar
-    m2 = float(np.dot(c, c)) / n
-    method = f"large-sample bootstrap (n = {n} > {RESAMPLE_LIMIT}): percentile interval from the exact bootstrap cumulants"
+    n = c0.size
+    dbar = _mean(c0)
+    c = c0 - dbar
+    c2 = c * c
+    m2 = float(np.sum(c2)) / n
+    zs = (float(ndtri(alpha / 2)), float(ndtri(1 - alpha / 2)))
     if m2 == 0:
-        return Interval(dbar, dbar, method)
-    g = float(np.dot(c * c, c)) / n / (m2 ** 1.5 * math.sqrt(n))
+        return Interval(dbar * scale, dbar * scale, "the differences are constant: a zero-width interval")
+    if block > 1:
+        lrv = m2 + 2 * sum(float(np.dot(c[k:], c[:-k])) / n for k in range(1, block))
+        if not lrv > 0:
+            return None
+        se = math.sqrt(lrv / n)
+        return Interval((dbar + se * zs[0]) * scale, (dbar + se * zs[1]) * scale,
+                        f"large-sample interval (n = {n} > {RESAMPLE_LIMIT}): normal, with the long-run variance "
+                        f"of the DM test (autocovariances up to lag {block - 1})")
+    g = float(np.dot(c2, c)) / n / (m2 ** 1.5 * math.sqrt(n))
+    kurt = (float(np.dot(c2, c2)) / n / (m2 * m2) - 3) / n
+    if abs(g) > HEAVY_SKEW or kurt > HEAVY_KURTOSIS:
+        return None
     se = math.sqrt(m2 / n)
-    qs = []
-    for z in (float(ndtri(alpha / 2)), float(ndtri(1 - alpha / 2))):
-        qs.append(dbar + se * (z + g * (z * z - 1) / 6))
-    return Interval(qs[0], qs[1], method)
+    low, high = (dbar + se * (z + g * (z * z - 1) / 6) for z in zs)
+    return Interval(low * scale, high * scale,
+                    f"large-sample bootstrap (n = {n} > {RESAMPLE_LIMIT}): percentile interval from the exact "
+                    f"bootstrap cumulants")
 
 
 # --------------------------------------------------------------------------
@@ -435,6 +522,7 @@ class Comparison:
     horizon: int = 1
     pairs: list[Pair] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | None = None, sort_by: str = "MAE",
@@ -493,10 +581,14 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
     wanted = shown if sort_by in shown else [*shown, sort_by]
     values = {name: metrics(e[:, j], truth, wanted) for j, name in enumerate(names)}
     ranks = rank([values[name][sort_by] for name in names], sort_by)
+    beyond = [f"{m} of {name}" for j, name in enumerate(names) if np.isfinite(e[:, j]).all()
+              for m, v in values[name].items() if math.isinf(v) and m != "R^2"]
     loss = loss or default_loss(sort_by)
     if loss == "percentage" and truth is None:
         raise ValueError("the percentage loss needs the true values (--truth)")
     result = Comparison(names, n, shown, values, sort_by, ranks, loss=loss, confidence=confidence, horizon=horizon)
+    if beyond:
+        result.warnings.append(f"beyond the float64 range (printed as inf): {', '.join(beyond)}")
     if k == 1:
         result.notes.append("one model: metrics only (the tests need two or more)")
         return result
@@ -513,15 +605,22 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
     result.reference = names[ref]
     lmat = losses(e, loss, truth)
     others = [j for j in range(k) if j != ref]
-    diffs = lmat[:, others] - lmat[:, [ref]]
-    finite = bool(np.isfinite(diffs).all())
-    intervals = bootstrap_intervals(diffs, confidence, replicates, seed) if finite else [None] * len(others)
+    with np.errstate(over="ignore", invalid="ignore"):
+        diffs = lmat[:, others] - lmat[:, [ref]]
+    finite = np.isfinite(diffs).all(axis=0)  # decided per pair: one model's nan leaves the others tested
+    good = [col for col in range(len(others)) if finite[col]]
+    intervals: list[Interval | None] = [None] * len(others)
+    if good:
+        for col, interval in zip(good, bootstrap_intervals(diffs[:, good], confidence, replicates, seed, horizon)):
+            intervals[col] = interval
     for col, j in enumerate(others):
         d = diffs[:, col]
-        if finite:
+        if finite[col]:
             dm, wx = diebold_mariano(d, horizon), wilcoxon(d)
         else:
-            dm = wx = PairedTest(None, None, "", "the losses are not all finite")
+            why = ("a loss is missing (nan)" if np.isnan(lmat[:, [j, ref]]).any() else
+                   "a loss or a loss difference is beyond the float64 range")
+            dm = wx = PairedTest(None, None, "", why)
         result.pairs.append(Pair(names[j], names[ref], _mean(d), intervals[col], dm, wx))
     if len(result.pairs) > 1:
         for attr, src in (("dm_holm", "dm"), ("wilcoxon_holm", "wilcoxon")):
@@ -537,22 +636,29 @@ def _fmt_p(p: float | None) -> str:
     return "undefined" if p is None else f"{p:.3g}"
 
 
+def _percent(fraction: float) -> str:
+    """0.05 -> '5%', 0.999999 -> '99.9999%': as many digits as the number has."""
+    return f"{fraction * 100:.10g}%"
+
+
 def _verdict(p: Pair, alpha: float, adjusted: bool) -> tuple[str, str]:
     """A word for the table and a sentence for the notes; the DM-HLN test decides."""
-    level = f"{alpha:.0%}" if round(alpha * 100, 6) == round(alpha * 100) else f"{alpha:g}"
+    level = _percent(alpha)
     dm_p = p.dm_holm if adjusted else p.dm.p
     wx_p = p.wilcoxon_holm if adjusted else p.wilcoxon.p
     label = "Holm-adjusted p" if adjusted else "p"
+    wx = f"; Wilcoxon {label} = {_fmt_p(wx_p)}"
     if p.dm.p is None:
         if p.dm.why == "the losses are identical":
             return "identical", f"{p.model} and {p.reference} have identical losses: no difference to test."
-        return "undefined", f"{p.model} vs {p.reference}: the DM-HLN test is undefined ({p.dm.why})."
+        return "undefined", f"{p.model} vs {p.reference}: the DM-HLN test is undefined ({p.dm.why}){wx}."
     direction = "worse" if p.mean_diff > 0 else "better"
     ci = ""
-    if p.interval is not None:
+    if p.interval is not None and p.interval.low is not None:
         inside = p.interval.low <= 0 <= p.interval.high
-        ci = f"; the {1 - alpha:.0%} interval of the difference {'includes' if inside else 'excludes'} 0"
-    wx = f"; Wilcoxon {label} = {_fmt_p(wx_p)}"
+        unadjusted = " (not adjusted for the multiple comparisons)" if adjusted else ""
+        ci = (f"; the {_percent(1 - alpha)} interval of the difference{unadjusted} "
+              f"{'includes' if inside else 'excludes'} 0")
     if dm_p < alpha:
         disagree = " (the Wilcoxon test does not confirm it)" if wx_p is not None and wx_p >= alpha else ""
         return direction, (f"{p.model} is {direction} than {p.reference} (mean loss difference "
@@ -581,7 +687,7 @@ def comparison_result(c: Comparison) -> Result:
     best = [i for i, j in enumerate(order) if c.ranks[j] == 1]
     result = Result(f"models ranked by {c.sort_by} (n = {c.n})", columns, rows=rows,
                     label="rank", plain=[0, columns.index(c.sort_by)], highlight=best, notes=list(c.notes),
-                    digits=6)
+                    warnings=list(c.warnings), digits=6)
     result.notes.append(_metric_note(c))
     if c.pairs:
         result.extra.append(_pairs_result(c))
@@ -608,24 +714,27 @@ def _pairs_result(c: Comparison) -> Result:
     if several:
         columns.append("Wilcoxon p (Holm)")
     columns.append("verdict")
+    # For scripts (csv, json); the terminal has them in the title and notes.
+    meta = ["n", "loss", "confidence", "horizon", "df", "CI method", "Wilcoxon method"]
     rows = []
     for p in c.pairs:
+        ci = p.interval
         row = [p.model, p.reference, p.mean_diff,
-               p.interval.low if p.interval else None, p.interval.high if p.interval else None,
-               p.dm.statistic, p.dm.p]
+               ci.low if ci else None, ci.high if ci else None, p.dm.statistic, p.dm.p]
         if several:
             row.append(p.dm_holm)
         row += [p.wilcoxon.statistic, p.wilcoxon.p]
         if several:
             row.append(p.wilcoxon_holm)
-        row.append(p.verdict)
+        row += [p.verdict, c.n, c.loss, c.confidence, c.horizon, c.n - 1, ci.method if ci else "",
+                p.wilcoxon.method or ""]
         rows.append(tuple(row))
     alpha = 1 - c.confidence
+    methods = sorted({p.interval.method for p in c.pairs if p.interval is not None})
     notes = [
         f"loss per observation: {c.loss} ({_LOSS_TEXT[c.loss]}); mean diff = mean loss of the model minus that "
-        f"of {c.reference} (positive: the model is worse); significance at {alpha:.3g}",
-        f"CI: {c.confidence:.3g} confidence, {c.pairs[0].interval.method}" if c.pairs[0].interval else
-        "CI: not computed (non-finite losses)",
+        f"of {c.reference} (positive: the model is worse); significance at {alpha:.10g}",
+        *(f"CI: {_percent(c.confidence)} confidence, {m}" for m in methods),
         f"DM-HLN: Diebold-Mariano with the Harvey-Leybourne-Newbold correction, horizon {c.horizon}, "
         f"Student t with n - 1 = {c.n - 1} df, two-sided" + (" (= the paired t-test)" if c.horizon == 1 else ""),
         "Wilcoxon: signed-rank test of the differences, zeros discarded, two-sided; "
@@ -635,8 +744,6 @@ def _pairs_result(c: Comparison) -> Result:
     if several:
         notes.append(f"Holm: p-values adjusted over the {len(c.pairs)} comparisons with {c.reference} "
                      "(the raw ones beside them); the verdict uses the adjusted DM-HLN p")
-    for p in c.pairs:
-        if p.dm.why and p.dm.p is not None:
-            notes.append(f"{p.model}: {p.dm.why}")
     notes += [p.sentence for p in c.pairs]
-    return Result(f"paired tests against {c.reference}", columns, rows=rows, label="model", notes=notes, digits=4)
+    return Result(f"paired tests against {c.reference}", [*columns, *meta], rows=rows, label="model", notes=notes,
+                  digits=4, hidden=["vs", *meta])

@@ -38,6 +38,9 @@ class Result:
         only the gradient, so it can be fed back in as values.
     highlight : list of int
         Row indices to emphasise on a terminal (the best model).
+    hidden : list of str
+        Columns the terminal table leaves out because the title or notes
+        already say them (csv and json keep them).
     digits : int, optional
         Significant digits the terminal table shows when no ``--precision``
         is given (wide tables of many metrics); plain, csv and json stay exact.
@@ -61,6 +64,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     plain: list[int] | None = None
     highlight: list[int] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
     digits: int | None = None
     extra: list["Result"] = field(default_factory=list)
 
