@@ -36,8 +36,12 @@ NAN_POLICIES = ("error", "omit", "propagate")
 #: Bytes read from a text input at a time (then cut back to a whole line).
 BLOCK_SIZE = 4 << 20
 
-# Full blocks parsed in this process before worker processes take over.
+# Full blocks parsed in this process before worker processes (or polars) take over.
 _INLINE_BLOCKS = 4
+
+#: Text parsers for delimited input, chosen with NORMCLI_READER (default auto: polars for
+#: large inputs when it is installed, the ``fast`` extra; numpy otherwise).
+READERS = ("auto", "numpy", "polars")
 
 _NPY_MAGIC = b"\x93NUMPY"
 _TOKEN_SPLIT = re.compile(r"\s*,\s*|\s+")
@@ -468,16 +472,25 @@ def _uniform_fields(layout: _Layout, block: bytes, lines: list[str]) -> bool:
     """
     want = layout.ncols - 1
     d = layout.delimiter
-    if d is not None and len(d.encode()) == 1:
-        buf = np.frombuffer(block, dtype=np.uint8)
-        newlines = np.flatnonzero(buf == 10)
-        delims = np.flatnonzero(buf == ord(d))
-        per_line = np.diff(np.searchsorted(delims, newlines), prepend=0)
-        if (per_line == want).all():
-            return True
+    if _uniform_bytes(layout, block):
+        return True
     if d is None:
         return all(len(line.split()) == layout.ncols for line in lines if line.strip())
     return all(line.count(d) == want for line in lines if line.strip())
+
+
+def _uniform_bytes(layout: _Layout, block: bytes) -> bool:
+    """True when every line of the block holds exactly ncols - 1 one-byte delimiters (counted by numpy)."""
+    d = layout.delimiter
+    if d is None or len(d.encode()) != 1:
+        return False
+    buf = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    if not block.endswith(b"\n"):
+        newlines = np.append(newlines, buf.size)
+    delims = np.flatnonzero(buf == ord(d))
+    per_line = np.diff(np.searchsorted(delims, newlines), prepend=0)
+    return bool((per_line == layout.ncols - 1).all())
 
 
 def _data_lines(layout: _Layout, lines: list[str], first_line: int) -> Iterator[tuple[int, list[str]]]:
@@ -541,27 +554,148 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _reader() -> str:
+    mode = os.environ.get("NORMCLI_READER", "auto").strip().lower() or "auto"
+    if mode not in READERS:
+        raise UsageError(f"NORMCLI_READER must be one of {', '.join(READERS)}, not {mode!r}")
+    return mode
+
+
+def _import_polars(mode: str):
+    """polars, or None when it is not installed (an error if NORMCLI_READER=polars asked for it)."""
+    try:
+        import polars
+    except ImportError:
+        if mode == "polars":
+            raise UsageError("NORMCLI_READER=polars, but polars is not installed: "
+                             "pip install 'normcli[fast]'") from None
+        return None
+    return polars
+
+
 def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: int) -> Iterator:
     """Apply ``func(layout, block, line)`` to each block, in order.
 
     Blocks are parsed inline, each result handed on at once, until the
     input has shown itself large (_INLINE_BLOCKS full blocks in a row: a
-    big file or a fast pipe). Then a pool of worker processes parses ahead
-    while the caller reduces. Small inputs never pay for the pool, and a
-    pipe fed slowly (small blocks) keeps streaming without delay.
+    big file or a fast pipe). Then, for a delimited file with polars
+    installed, polars parses each block (in a thread that also reads ahead;
+    polars uses every core itself), and otherwise a pool of worker
+    processes parses ahead while the caller reduces. Small inputs never pay
+    for either, and a pipe fed slowly (small blocks) keeps streaming
+    without delay. ``NORMCLI_READER=polars`` uses polars from the first
+    block (the tests run the input suite that way), ``numpy`` never.
     """
     line = first_line
     pending = iter(blocks)
+    mode = _reader()
+    # polars splits on one byte; a one-column file has no delimiter at all.
+    polars_ok = layout.ncols == 1 or (layout.delimiter is not None and len(layout.delimiter.encode()) == 1)
+    if mode == "polars" and polars_ok:
+        pl = _import_polars(mode)
+        yield from _read_ahead(lambda block, at: _polars_block(pl, func, layout, block, at), pending, line)
+        return
     workers = _workers()
     full = 0
     for block in pending:
         yield func(layout, block, line)
         line += block.count(b"\n")
         full = full + 1 if len(block) >= BLOCK_SIZE // 2 else 0
-        if workers >= 2 and full >= _INLINE_BLOCKS:
+        if full >= _INLINE_BLOCKS and (workers >= 2 or (mode == "auto" and polars_ok)):
             break
     else:
         return
+    pl = _import_polars(mode) if mode == "auto" and polars_ok else None
+    if pl is not None:
+        yield from _read_ahead(lambda block, at: _polars_block(pl, func, layout, block, at), pending, line)
+        return
+    yield from _process_pool(func, layout, pending, line, workers)
+
+
+def _read_ahead(parse, blocks: Iterator[bytes], line: int) -> Iterator:
+    """``parse(block, line)`` for each block in a thread that reads and parses ahead of the caller.
+
+    ``parse`` returns (result, number of lines in the block).
+
+    polars and the reads release the GIL, so reading, parsing and the
+    caller's reduction overlap. At most a few parsed blocks wait.
+    """
+    import queue
+    import threading
+
+    results: queue.Queue = queue.Queue(maxsize=3)
+    stop = threading.Event()
+
+    def produce() -> None:
+        at = line
+        try:
+            for block in blocks:
+                if stop.is_set():
+                    return
+                value, lines = parse(block, at)
+                results.put((True, value))
+                at += lines
+            results.put((False, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            results.put((None, exc))
+
+    worker = threading.Thread(target=produce, name="normcli-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, value = results.get()
+            if ok is None:
+                raise value
+            if not ok:
+                return
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive() and not results.empty():  # unblock a producer waiting on a full queue
+            results.get_nowait()
+
+
+def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int) -> tuple[object, int]:
+    """One block of a delimited file parsed by polars, or by ``func`` whenever polars is not sure.
+
+    polars reads plain blocks (no quotes, comments or CRs) of numbers into
+    float64 with correct rounding, as numpy does. Anything else (a field
+    polars refuses, a missing or non-finite value, a ragged row) goes to
+    the numpy path ``func``, which applies the --nan policy and names the
+    line, column and text of an error: both readers give the same numbers
+    and the same errors.
+
+    Returns (result, lines in the block): without blank lines polars makes
+    one row per line, which saves counting newlines.
+    """
+    separator = layout.delimiter or ","  # one column: any byte the block does not hold
+    if (_has_any(block, b'"#\r') or (layout.delimiter is None and (b"," in block or layout.ncols != 1))
+            or b"\n\n" in block or block.startswith(b"\n")):
+        return func(layout, block, first_line), block.count(b"\n")
+    # polars checks the field count of every line only when it reads every column: for a few
+    # columns that is cheaper than counting delimiters; for many, numpy counts them first.
+    wanted = list(range(layout.ncols)) if layout.ncols <= 4 else sorted(set(layout.usecols))
+    if len(wanted) < layout.ncols and not _uniform_bytes(layout, block):
+        return func(layout, block, first_line), block.count(b"\n")
+    try:
+        frame = pl.read_csv(
+            block, has_header=False, separator=separator, quote_char=None,
+            schema={f"c{j}": pl.Float64 for j in range(layout.ncols)}, columns=wanted, raise_if_empty=False,
+        )
+    except Exception:  # noqa: BLE001 - any refusal: the exact path decides and explains
+        return func(layout, block, first_line), block.count(b"\n")
+    lines = frame.height - (0 if block.endswith(b"\n") or not block else 1)
+    if frame.height and sum(frame.null_count().row(0)):
+        return func(layout, block, first_line), lines
+    arr = frame.to_numpy().astype(np.float64, copy=False).reshape(frame.height, len(wanted))
+    if tuple(wanted) != layout.usecols:
+        arr = arr[:, [wanted.index(j) for j in layout.usecols]]
+    if not np.isfinite(arr).all():
+        return func(layout, block, first_line), lines
+    return ([arr] if func is _parse_row_block else arr), lines
+
+
+def _process_pool(func, layout: _Layout, pending: Iterator[bytes], line: int, workers: int) -> Iterator:
     import concurrent.futures as cf
     import multiprocessing as mp
 

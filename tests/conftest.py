@@ -30,3 +30,10 @@ def normcli_exe() -> list[str]:
     """The installed console script, or ``python -m normcli`` as a fallback."""
     exe = shutil.which("normcli", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     return [exe] if exe else [sys.executable, "-m", "normcli"]
+
+
+@pytest.fixture(params=["numpy", "polars"])
+def reader(request, monkeypatch):
+    """Run a test once per text reader (NORMCLI_READER): both must give the same numbers and errors."""
+    monkeypatch.setenv("NORMCLI_READER", request.param)
+    return request.param

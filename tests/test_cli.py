@@ -11,6 +11,11 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _each_reader(reader):
+    """Every test here runs with both text readers (numpy and polars)."""
+
+
 # -- values on the command line ---------------------------------------------
 @pytest.mark.parametrize(
     "args, expected",

@@ -14,6 +14,12 @@ from normcli import inputs
 from normcli.core.norms import norm
 from normcli.errors import InputError, UsageError
 
+
+@pytest.fixture(autouse=True)
+def _each_reader(reader):
+    """Every test here runs with both text readers (numpy and polars)."""
+
+
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
@@ -138,3 +144,73 @@ def test_norm_of_parsed_file_matches_core(tmp_path):
     got = np.concatenate([c[0] for c in cols.chunks()])
     assert np.array_equal(got, x)
     assert norm(got) == norm(x)
+
+
+# -- the polars reader against the numpy one, block by block -------------------
+TOKENS = ["1", "-2.5", "1e5", "1E-3", "+1.5", ".5", "5.", "-0", "0.1", "123456789012345678901234567890",
+          "1e308", "1e309", "-1e400", "4.9e-324", "2e-330", "inf", "-inf", "nan", "NaN", "Infinity", "-Infinity",
+          "1_000", "0x10", "1e", "e5", "--1", "1.2.3", "", " 1", "1 ", "1d5", "\u0661", "true", "1,5", "nan(1)",
+          "0.30000000000000004", "9007199254740993", "2.2250738585072011e-308"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(TOKENS), min_size=2, max_size=2), min_size=1, max_size=6),
+       st.sampled_from(["error", "omit", "propagate"]), st.sampled_from([(0,), (1,), (1, 0), (0, 1)]))
+def test_polars_blocks_equal_numpy_blocks(rows, nan, usecols):
+    pl = pytest.importorskip("polars")
+    layout = inputs._Layout(",", 2, ("a", "b"), True, usecols, nan, 2)
+    block = ("\n".join(",".join(r) for r in rows) + "\n").encode()
+
+    def outcome(parse):
+        try:
+            return "ok", parse()
+        except InputError as exc:
+            return "error", str(exc)
+
+    exact = outcome(lambda: inputs._parse_table_block(layout, block, 2))
+    fast = outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    assert exact[0] == fast[0]
+    if exact[0] == "ok":
+        assert exact[1].shape == fast[1].shape and np.array_equal(exact[1], fast[1], equal_nan=True)
+    else:
+        assert exact[1] == fast[1]
+
+
+def test_polars_reader_counts_lines_for_later_errors(monkeypatch):
+    pytest.importorskip("polars")
+    monkeypatch.setenv("NORMCLI_READER", "polars")
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    text = "a\n" + "".join(f"{i}.5\n" for i in range(200)) + "oops\n"
+    with pytest.raises(InputError, match="line 202, column 'a': 'oops' is not a number"):
+        _columns(text)
+
+
+def test_unknown_reader_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("NORMCLI_READER", "pandas")
+    with pytest.raises(UsageError, match="NORMCLI_READER must be one of auto, numpy, polars"):
+        _columns("a,b\n1,2\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(TOKENS[:12] + ["", "x", "nan"]), min_size=5, max_size=7), min_size=1,
+                max_size=5),
+       st.sampled_from(["error", "omit", "propagate"]), st.sampled_from([(5,), (0, 3), (4, 1, 4)]),
+       st.booleans())
+def test_polars_blocks_equal_numpy_blocks_for_wide_rows(rows, nan, usecols, final_newline):
+    pl = pytest.importorskip("polars")
+    layout = inputs._Layout(";", 6, tuple("abcdef"), True, usecols, nan, 2)
+    block = ("\n".join(";".join(r) for r in rows) + ("\n" if final_newline else "")).encode()
+
+    def outcome(parse):
+        try:
+            return "ok", parse()
+        except InputError as exc:
+            return "error", str(exc)
+
+    exact = outcome(lambda: inputs._parse_table_block(layout, block, 2))
+    fast = outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    assert exact[0] == fast[0], (exact, fast)
+    if exact[0] == "ok":
+        assert np.array_equal(exact[1], fast[1], equal_nan=True)
+    else:
+        assert exact[1] == fast[1]
