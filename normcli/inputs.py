@@ -623,7 +623,7 @@ def _read_ahead(parse, blocks: Iterator[bytes], line: int) -> Iterator:
     import queue
     import threading
 
-    results: queue.Queue = queue.Queue(maxsize=3)
+    results: queue.Queue = queue.Queue(maxsize=1)  # one parsed block waits: the caller is the slower side
     stop = threading.Event()
 
     def produce() -> None:
@@ -687,7 +687,8 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int) -> t
     lines = frame.height - (0 if block.endswith(b"\n") or not block else 1)
     if frame.height and sum(frame.null_count().row(0)):
         return func(layout, block, first_line), lines
-    arr = frame.to_numpy().astype(np.float64, copy=False).reshape(frame.height, len(wanted))
+    # C order, as numpy's parsers give: reductions along a row then sum in the same order.
+    arr = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64).reshape(frame.height, len(wanted))
     if tuple(wanted) != layout.usecols:
         arr = arr[:, [wanted.index(j) for j in layout.usecols]]
     if not np.isfinite(arr).all():

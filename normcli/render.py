@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .core.result import Result
+from .core.result import ColumnBatch, Result
 
 FORMATS = ("auto", "table", "plain", "csv", "json")
 
@@ -84,6 +84,21 @@ def _format_column(col: Sequence[Any], fmt_one, precision: int | None) -> list[s
     return list(map(fmt_one, col))
 
 
+_PLAIN_SLICE = 1 << 16  # values formatted at a time
+
+
+def _format_array(arr, fmt_one, precision: int | None) -> list[str]:
+    """One column of a :class:`ColumnBatch`: a value per row, or a vector per row (tab-separated)."""
+    values = arr.tolist()
+    if arr.ndim == 2:
+        if precision is None and arr.dtype.kind == "f":
+            return ["\t".join(map(float.__repr__, row)) for row in values]
+        return ["\t".join(map(fmt_one, row)) for row in values]
+    if precision is None and arr.dtype.kind == "f":
+        return list(map(float.__repr__, values))
+    return list(map(fmt_one, values))
+
+
 def _json_value(value: Any, precision: int | None) -> str:
     if value is None:
         return "null"
@@ -127,8 +142,16 @@ def show(result: Result, fmt: str = "auto", precision: int | None = None, *, con
         _table(result, precision, console, out)
     elif fmt == "plain":
         fmt_one = _formatter(precision)
-        for batch in result.iter_batches():
-            if batch:
+        for batch in result.iter_batches(columnar=True):
+            if isinstance(batch, ColumnBatch):
+                picked = batch.columns if result.plain is None else [batch.columns[j] for j in result.plain]
+                # Slices of rows: the text of a whole block of gradients would cost more memory than its numbers.
+                step = max(1, _PLAIN_SLICE // max(1, sum(c[0].size if c.ndim == 2 else 1 for c in picked)))
+                for start in range(0, len(batch), step):
+                    columns = [_format_array(c[start:start + step], fmt_one, precision) for c in picked]
+                    out.write("\n".join(map("\t".join, zip(*columns))) + "\n")
+                out.flush()
+            elif batch:
                 # Column by column: one map() per column beats a join per row.
                 picked = list(zip(*batch))[1:]
                 if result.plain is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .result import Result
+from .result import ColumnBatch, Result
 
 INF = math.inf
 
@@ -498,22 +498,28 @@ def row_norms(
     >>> row_norms(np.array([[3.0, 4.0], [1e200, 1e200]]), 2.0)[0].tolist()
     [5.0, 1.414213562373095e+200]
     """
-    a = np.asarray(a, dtype=np.float64)
+    a = np.ascontiguousarray(a, dtype=np.float64)  # row sums in the accumulator's order, whatever the layout
     p = float(p)
     m = a.shape[0]
     values = np.empty(m)
     flags = np.zeros(m, dtype=bool)
-    simple = keep is None and np.isfinite(a).all() and a.shape[1] > 0
-    if not simple or (kind == "power" and math.isinf(p)) or kind not in ("norm", "power", "mean"):
+    general = keep is not None or a.shape[1] == 0 or (kind == "power" and math.isinf(p)) or \
+        kind not in ("norm", "power", "mean")
+    x = None if general else np.abs(a)
+    if not general and p > 0:
+        # The common case in as few passes as possible: the largest |x_i| of each row also tells
+        # whether the row holds a nan or an inf (then the general path) and whether it is all zeros.
+        extreme = x.max(axis=1)
+        general = not np.isfinite(extreme).all()
+    if general or (p <= 0 and not np.isfinite(x).all()):
         for i in range(m):
             row = a[i] if keep is None else a[i][keep[i]]
             out = NormAccumulator([p]).add(row).evaluate(p, kind)
             values[i], flags[i] = out.value, out.note is not None
         return values, flags
-    x = np.abs(a)
     n = x.shape[1]
     if p == INF:
-        return x.max(axis=1), flags
+        return extreme, flags
     if p == -INF:
         return x.min(axis=1), flags
     if p == 0:
@@ -524,17 +530,22 @@ def row_norms(
         total = logs.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
         exact = np.exp(total / n)
         return _finish_rows(exact)
-    pos = x > 0
-    zero_rows = ~pos.all(axis=1)
     if p > 0:
-        extreme = x.max(axis=1)
+        allzero = extreme == 0
+        zero_rows = None
     else:
+        pos = x > 0
+        zero_rows = ~pos.all(axis=1)
         extreme = np.where(pos, x, INF).min(axis=1)
     extreme = np.where(np.isfinite(extreme) & (extreme > 0), extreme, 1.0)
     scale = _scales(extreme, p)
     with np.errstate(divide="ignore", over="ignore"):
-        terms = np.power(x / scale[:, None], p)
-    total = terms.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
+        x /= scale[:, None]  # in place: |a| is not needed again
+        if p == 2:
+            x *= x  # numpy's power squares exactly so too
+        elif p != 1:
+            x = np.power(x, p)
+    total = x.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
     big = np.asarray(scale, dtype=total.dtype)
     inv = total.dtype.type(1.0) / total.dtype.type(p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
@@ -550,7 +561,6 @@ def row_norms(
         values[zero_rows] = INF if kind == "power" else 0.0
         flags[zero_rows] = False
     else:
-        allzero = ~pos.any(axis=1)
         values[allzero] = 0.0
         flags[allzero] = False
     return values, flags
@@ -680,9 +690,8 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
                     result.warnings.append(
                         f"{column_name(p, kind)} of row {block.first + i}: the result is outside the float64 range"
                     )
-                cols.append(values.tolist() if not (p == 0 and kind != "mean") else values.astype(np.int64).tolist())
-            labels = range(block.first, block.first + block.data.shape[0])
-            yield list(zip(map(str, labels), *cols))
+                cols.append(values if not (p == 0 and kind != "mean") else values.astype(np.int64))
+            yield ColumnBatch(block.first, cols)
 
     result.batches = batches()
     return result

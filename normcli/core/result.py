@@ -10,6 +10,26 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class ColumnBatch:
+    """A batch of streamed rows held column by column (numpy arrays), labelled first, first + 1, ...
+
+    ``--rows`` results come this way: plain output formats each column at
+    once instead of building a tuple per row. A column is 1-D (one value
+    per row) or 2-D (a vector per row, as a gradient).
+    """
+
+    first: int
+    columns: list
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def rows(self) -> list[tuple]:
+        labels = map(str, range(self.first, self.first + len(self)))
+        return list(zip(labels, *(c.tolist() for c in self.columns)))
+
+
+@dataclass
 class Result:
     """What a command computed, in a shape every format can show.
 
@@ -24,7 +44,7 @@ class Result:
         None.
     label : str
         Header of the label column ("" hides it in the table).
-    batches : iterator of lists of rows, optional
+    batches : iterator of lists of rows (or of :class:`ColumnBatch`), optional
         For streamed results: rows arrive in batches and each batch is
         written (and flushed) as soon as it is ready. ``rows`` is then unused.
     notes : list of str
@@ -68,8 +88,10 @@ class Result:
     digits: int | None = None
     extra: list["Result"] = field(default_factory=list)
 
-    def iter_batches(self) -> Iterator[list[tuple]]:
-        if self.batches is not None:
-            yield from self.batches
-        else:
+    def iter_batches(self, columnar: bool = False) -> Iterator:
+        """Batches of row tuples; with ``columnar``, :class:`ColumnBatch` objects pass through as they are."""
+        if self.batches is None:
             yield self.rows
+            return
+        for batch in self.batches:
+            yield batch if columnar or not isinstance(batch, ColumnBatch) else batch.rows()
