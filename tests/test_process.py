@@ -144,7 +144,7 @@ def test_ctrl_c_exits_130_quietly():
         proc.kill()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["compare-models", "--help"], ["--version"]])
+@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["compare-models", "--help"], ["regstep", "--help"], ["--version"]])
 def test_help_does_not_import_numpy_or_rich_tables(args):
     code = (
         "import sys\n"
@@ -203,3 +203,19 @@ def test_shell_completion_is_light_and_works():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert r.stdout.split() == ["--matrix"]
     assert "HEAVY []" in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["norm", "1,2,3"], ["grad", "3,4"], ["regstep", "--lr", "0.1", "--l2", "0.01", "--grad", "0.1,0.2", "0.5,1"],
+    ["compare-models", "-m", "A=-5,8,-3,-12,4,4,6", "-m", "B=10,-7,12,-18,-6,-8,13"],
+])
+def test_one_shot_runs_import_neither_scipy_nor_polars_nor_rich(args):
+    code = (
+        "import sys\n"
+        "from normcli.cli import main\n"
+        f"sys.argv = ['normcli', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'scipy', 'polars'}), file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout and "HEAVY []" in r.stderr, r.stderr

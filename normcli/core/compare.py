@@ -9,13 +9,13 @@ regression metrics; the tests compare each model with a reference model
 - the mean loss difference with a paired bootstrap confidence interval,
 - the Diebold-Mariano test with the Harvey-Leybourne-Newbold correction
   (for horizon 1 it is exactly the paired t-test),
-- the Wilcoxon signed-rank test (scipy; exact for small n),
+- the Wilcoxon signed-rank test (exact for small n),
 - Holm's step-down adjustment when several models are compared with the
   reference.
 
-scipy is imported inside the functions that need it, so that importing
-this module stays cheap; the Wilcoxon test is the only user of
-``scipy.stats`` (whose import costs about a second here).
+The distributions come from :mod:`normcli.core.distributions`, not scipy:
+importing scipy would cost more than the whole command (see there); the
+tests check them against scipy.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .distributions import normal_ppf, signed_rank_test, t_sf
 from .norms import norm, power_mean, power_sum
 from .result import Result
 
@@ -252,8 +253,6 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
     >>> round(r.statistic, 10), round(r.p, 10)
     (-3.1063364634, 0.0209464611)
     """
-    from scipy.special import stdtr  # Student t CDF; scipy.special loads far faster than scipy.stats
-
     d = np.asarray(d, dtype=np.float64)
     n = d.size
     if horizon < 1:
@@ -276,17 +275,18 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
         return PairedTest(None, None, "DM-HLN", "the autocovariance estimate of the variance is not positive")
     dm = dbar / math.sqrt(lrv / n)
     hln = dm * math.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
-    p = float(2 * stdtr(n - 1, -abs(hln)))
+    p = min(1.0, 2 * t_sf(abs(hln), n - 1))
     return PairedTest(hln, p, "DM-HLN")
 
 
 def wilcoxon(d) -> PairedTest:
-    """Wilcoxon signed-rank test of d symmetric about 0 (scipy, zeros discarded).
+    """Wilcoxon signed-rank test of d symmetric about 0 (zeros discarded), as ``scipy.stats.wilcoxon``.
 
     The p-value is exact (the null distribution enumerated) for up to 50
     non-zero differences without ties, an exhaustive permutation test for up
     to 13 with ties, and the normal approximation (with tie correction)
-    otherwise; ``method`` says which.
+    otherwise; ``method`` says which. See
+    :func:`normcli.core.distributions.signed_rank_test`.
 
     Examples
     --------
@@ -295,29 +295,14 @@ def wilcoxon(d) -> PairedTest:
     >>> r.statistic, r.p, r.method
     (1.0, 0.03125, 'exact')
     """
-    import warnings
-
-    from scipy import stats
-
     d = np.asarray(d, dtype=np.float64)
     if d.size < 2:
         return PairedTest(None, None, "", f"needs at least 2 observations (n = {d.size})")
     nonzero = d[d != 0]
-    n = nonzero.size
-    if n == 0:
-        why = "no observations" if d.size == 0 else "every difference is zero"
-        return PairedTest(None, None, "", why)
-    ties = np.unique(np.abs(nonzero)).size < n
-    if n <= 50 and not ties:
-        method, name = "exact", "exact"
-    elif n <= 13:
-        method, name = stats.PermutationMethod(), "exact permutation"
-    else:
-        method, name = "asymptotic", "normal approximation"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = stats.wilcoxon(nonzero, method=method)
-    return PairedTest(float(res.statistic), float(res.pvalue), name)
+    if nonzero.size == 0:
+        return PairedTest(None, None, "", "every difference is zero")
+    statistic, p, method = signed_rank_test(nonzero)
+    return PairedTest(statistic, p, method)
 
 
 def holm(pvalues: Sequence[float | None]) -> list[float | None]:
@@ -462,14 +447,12 @@ def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Int
 
 def _large_sample(c0: np.ndarray, scale: float, alpha: float, block: int) -> Interval | None:
     """The exact-cumulant (Cornish-Fisher) interval of a scaled column, or None when its tails are too heavy."""
-    from scipy.special import ndtri  # the standard normal quantile
-
     n = c0.size
     dbar = _mean(c0)
     c = c0 - dbar
     c2 = c * c
     m2 = float(np.sum(c2)) / n
-    zs = (float(ndtri(alpha / 2)), float(ndtri(1 - alpha / 2)))
+    zs = (normal_ppf(alpha / 2), normal_ppf(1 - alpha / 2))
     if m2 == 0:
         return Interval(dbar * scale, dbar * scale, "the differences are constant: a zero-width interval")
     if block > 1:
