@@ -62,7 +62,7 @@ def _run(call) -> int:
     from . import render
 
     try:
-        rv = call()
+        rv = _call_closing_meters(call)
     except NoArgsIsHelpError as exc:  # bare `normcli`: the help, on stderr
         render.usage(exc.format_message())
         return ExitCode.USAGE
@@ -86,6 +86,14 @@ def _run(call) -> int:
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     return int(rv or 0)
+
+
+def _call_closing_meters(call):
+    try:
+        return call()
+    finally:
+        while _METERS:
+            _METERS.pop().close()
 
 
 def _silence_stdout() -> None:
@@ -203,10 +211,27 @@ PrecisionOpt = Annotated[
 ]
 
 
-def _input_spec(values, file, column, delimiter, header, nan):
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar on stderr for long reads.")
+]
+
+_METERS: list = []  # progress bars to close however the command ends
+
+
+def _input_spec(values, file, column, delimiter, header, nan, quiet: bool = True, streams: bool = False):
+    """The input options; unless ``quiet``, with a progress bar for long reads when stderr is a terminal.
+
+    A command that ``streams`` its results (--rows) gets no bar when stdout is the same terminal.
+    """
+    from . import render
     from .inputs import InputSpec
 
-    return InputSpec(tuple(values or ()), file, tuple(column or ()), delimiter, header, nan)
+    meter = None
+    if not (quiet or (streams and sys.stdout.isatty())):
+        meter = render.progress()
+        if meter is not None:
+            _METERS.append(meter)
+    return InputSpec(tuple(values or ()), file, tuple(column or ()), delimiter, header, nan, progress=meter)
 
 
 def _check_output(output: str) -> None:
@@ -255,6 +280,7 @@ def norm(
     nan: NanOpt = "error",
     output: OutputOpt = "auto",
     precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Print the p-norm of each vector (each column of a file, or each row with --rows).
 
@@ -265,7 +291,7 @@ def norm(
     from . import inputs
 
     _check_output(output)
-    spec = _input_spec(values, file, column, delimiter, header, nan)
+    spec = _input_spec(values, file, column, delimiter, header, nan, quiet, streams=rows)
     if matrix is not None:
         if p or power or mean or rows:
             raise UsageError("--matrix cannot be combined with --p, --power, --mean or --rows")
@@ -333,6 +359,7 @@ def grad(
     nan: NanOpt = "error",
     output: OutputOpt = "auto",
     precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Print the (sub)gradient of ||x||_p with respect to x, one component per line.
 
@@ -346,7 +373,7 @@ def grad(
     from .core import grads, norms
 
     _check_output(output)
-    spec = _input_spec(values, file, column, delimiter, header, nan)
+    spec = _input_spec(values, file, column, delimiter, header, nan, quiet, streams=rows)
     if power and mean:
         raise UsageError("--power and --mean cannot be combined")
     kind = "power" if power else "mean" if mean else "norm"
@@ -457,6 +484,7 @@ def compare_models(
     nan: NanOpt = "error",
     output: OutputOpt = "auto",
     precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Compare models by their errors: metrics, a ranking, and paired tests against the best.
 
@@ -482,7 +510,7 @@ def compare_models(
         if needs or loss == "percentage":
             what = needs[0] if needs else "--loss percentage"
             raise UsageError(f"{what} needs the true values: name their column with --truth")
-    spec = _input_spec((), file, column, delimiter, header, nan)
+    spec = _input_spec((), file, column, delimiter, header, nan, quiet)
     if model:
         names, errors, truth_values, omitted = _inline_models(model, truth, spec)
     else:
@@ -653,6 +681,7 @@ def regstep(
     nan: NanOpt = "error",
     output: OutputOpt = "auto",
     precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """One or many L2 / L1 / elastic-net regularized gradient steps, every term of the update shown.
 
@@ -660,6 +689,8 @@ def regstep(
     weight shrinks toward zero by the same factor. Plain output is the new
     weights, one per line, so one call feeds the next.
     """
+    from dataclasses import replace
+
     import numpy as np
 
     from . import inputs
@@ -694,9 +725,9 @@ def regstep(
     if data is not None:
         if target is None:
             raise UsageError("--data needs --target COL, the column holding y")
-        spec = _input_spec((), data, column, delimiter, header, nan)
+        spec = _input_spec((), data, column, delimiter, header, nan, quiet)
         if column and target not in column:
-            spec = inputs.InputSpec((), data, (*spec.columns, target), delimiter, header, nan)
+            spec = replace(spec, columns=(*spec.columns, target))
         names, table, omitted = inputs.read_table(spec)
         if target not in names:
             raise UsageError(f"--target {target!r} is not a column of --data; the columns are "

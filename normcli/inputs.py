@@ -67,6 +67,9 @@ class InputSpec:
     header: bool | None = None
     nan: str = "error"
     stdin: object = None
+    #: Told about the reading as it goes (``render.Progress``): begin(total bytes or None),
+    #: advance(bytes, lines). None: nothing is shown.
+    progress: object = None
 
     def __post_init__(self) -> None:
         if self.nan not in NAN_POLICIES:
@@ -774,9 +777,33 @@ def _load_npy(data: bytes, where: str) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
+def _metered(blocks: Iterator[bytes], stream, meter) -> Iterator[bytes]:
+    """The blocks, each reported to ``meter`` (bytes and lines) as it is read."""
+    try:
+        size = os.fstat(stream.fileno()).st_size
+        total = size if size and _is_regular(stream) else None
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        total = None
+    meter.begin(total)
+    try:
+        for block in blocks:
+            meter.advance(len(block), block.count(b"\n"))
+            yield block
+    finally:
+        meter.close()  # the input is read (or abandoned): the bar goes before any output
+
+
+def _is_regular(stream) -> bool:
+    import stat
+
+    return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+
+
 def _text_start(spec: InputSpec, stream, where: str, head: bytes):
     """Read until the layout is known; return (layout, blocks, first line of blocks)."""
     blocks = _blocks(stream, head)
+    if spec.progress is not None:
+        blocks = _metered(blocks, stream, spec.progress)
     sample: list[tuple[int, str]] = []
     consumed: list[bytes] = []
     line = 1

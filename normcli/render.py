@@ -316,6 +316,76 @@ def _parts(head: list[str], body: list[list[str]], width: int) -> list[list[int]
 # --------------------------------------------------------------------------
 # stderr
 # --------------------------------------------------------------------------
+class Progress:
+    """A progress bar on stderr for a long read: bytes, rows, rate (and the share read, for a file).
+
+    Nothing is drawn for the first ``delay`` seconds, so quick commands
+    never flash a bar; rich is imported only when the bar appears. It is
+    transient: gone when the reading ends.
+    """
+
+    def __init__(self, delay: float = 1.0) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self.delay = delay
+        self.total: int | None = None
+        self.bytes = 0
+        self.rows = 0
+        self._bar = None
+        self._task = None
+
+    def begin(self, total: int | None) -> None:
+        self.total = total
+
+    def advance(self, nbytes: int, nlines: int) -> None:
+        self.bytes += nbytes
+        self.rows += nlines
+        if self._bar is None and self._clock() - self._start >= self.delay:
+            self._show()
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.bytes, rows=self.rows)
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, DownloadColumn, Progress as Bar, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn, TransferSpeedColumn)
+
+        columns = [SpinnerColumn(), TextColumn("reading"), BarColumn() if self.total else TextColumn(""),
+                   DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"), TransferSpeedColumn(),
+                   TimeElapsedColumn()]
+        self._bar = Bar(*columns, console=Console(file=sys.stderr), transient=True)
+        self._task = self._bar.add_task("read", total=self.total, rows=self.rows)
+        self._bar.start()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def progress(quiet: bool = False) -> Progress | None:
+    """A :class:`Progress` when stderr is a terminal and not ``quiet``; else None (nothing is shown).
+
+    ``NORMCLI_PROGRESS_DELAY`` (seconds, default 1) sets how long a read
+    runs before the bar appears.
+    """
+    import os
+
+    if quiet or not (sys.stderr is not None and sys.stderr.isatty()):
+        return None
+    try:
+        delay = float(os.environ.get("NORMCLI_PROGRESS_DELAY", "1"))
+    except ValueError:
+        delay = 1.0
+    return Progress(delay)
 def error(message: str) -> None:
     """The one error voice: ``normcli: error: <message>`` on stderr."""
     sys.stderr.write(f"normcli: error: {safe_text(message).replace(chr(10), ' ')}\n")

@@ -219,3 +219,42 @@ def test_one_shot_runs_import_neither_scipy_nor_polars_nor_rich(args):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout and "HEAVY []" in r.stderr, r.stderr
+
+
+def _stderr_pty(args, env, stdin_path):
+    """stderr on a pseudo-terminal, stdout a pipe: returns (code, stdout, terminal text)."""
+    master, slave = pty.openpty()
+    with open(stdin_path, "rb") as fh:
+        proc = subprocess.Popen([*NORMCLI, *args], stdin=fh, stdout=subprocess.PIPE, stderr=slave, env=env,
+                                close_fds=True)
+        os.close(slave)
+        chunks = []
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+        out = proc.stdout.read().decode()
+        code = proc.wait(30)
+    os.close(master)
+    return code, out, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_stderr_only_and_never_with_quiet(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("err\n" + "0.5\n" * 2_000_000)
+    env = {**os.environ, "NORMCLI_PROGRESS_DELAY": "0", "TERM": "xterm", "COLUMNS": "100"}
+    code, out, term = _stderr_pty(["norm", "--p", "1", "-f", str(path)], env, os.devnull)
+    assert code == 0 and out == "1000000.0\n"
+    assert "reading" in term and "rows" in term and "MB" in term
+    code, out, term = _stderr_pty(["norm", "--p", "1", "--quiet", "-f", str(path)], env, os.devnull)
+    assert code == 0 and out == "1000000.0\n" and "reading" not in term
+    r = run(["norm", "--p", "1", "-f", str(path)], env=env)  # stderr a pipe: nothing
+    assert r.stderr == "" and r.stdout == "1000000.0\n"
