@@ -580,8 +580,6 @@ def _tokens(text: str, where: str, nan: str):
 
 
 def _table_models(spec, truth: str | None):
-    from dataclasses import replace
-
     from . import inputs
 
     if spec.values:
@@ -589,28 +587,39 @@ def _table_models(spec, truth: str | None):
     if truth is None:
         names, table, omitted = inputs.read_table(spec)
         return names, table, None, omitted
-    # The truth is read as one more column (by name or 1-based index, as --column), last.
-    selected = spec.columns
-    if not selected:
+    names, predictions, y, omitted = _split_target(spec, truth, "--truth")
+    return names, predictions - y[:, None], y, omitted
+
+
+def _split_target(spec, target: str, what: str):
+    """Read a table and split off the column ``target`` (a name or a 1-based index, as --column).
+
+    Returns (other names, other columns, target column, rows omitted). A
+    selected column that is the target itself is not among the others.
+    """
+    from dataclasses import replace
+
+    from . import inputs
+
+    if not spec.columns:
         names, table, omitted = inputs.read_table(spec)
-        if truth in names:
-            j = names.index(truth)
-        elif truth.isdigit() and 1 <= int(truth) <= len(names):
-            j = int(truth) - 1
+        if target in names:
+            j = names.index(target)
+        elif target.isdigit() and 1 <= int(target) <= len(names):
+            j = int(target) - 1
         else:
-            raise UsageError(f"--truth {truth!r} is not a column; the columns are {', '.join(map(repr, names))}")
+            raise UsageError(f"{what} {target!r} is not a column; the columns are {', '.join(map(repr, names))}")
         keep = [k for k in range(len(names)) if k != j]
     else:
         try:
-            names, table, omitted = inputs.read_table(replace(spec, columns=(*selected, truth)))
+            names, table, omitted = inputs.read_table(replace(spec, columns=(*spec.columns, target)))
         except UsageError as exc:
-            raise UsageError(f"--truth {truth!r}: {exc}") from None
+            raise UsageError(f"{what} {target!r}: {exc}") from None
         j = len(names) - 1
-        keep = [k for k in range(j) if names[k] != names[j]]  # a selected column that is the truth itself
+        keep = [k for k in range(j) if names[k] != names[j]]
     if not keep:
-        raise UsageError("--truth leaves no prediction column")
-    y = table[:, j]
-    return [names[k] for k in keep], table[:, keep] - y[:, None], y, omitted
+        raise UsageError(f"{what} leaves no {'prediction' if what == '--truth' else 'feature'} column")
+    return [names[k] for k in keep], table[:, keep], table[:, j], omitted
 
 
 @app.command(
@@ -704,42 +713,47 @@ def regstep(
     try:
         penalty = reg.Penalty(l2, l1, convention, l1_method, max_norm)
     except ValueError as exc:
-        raise UsageError(str(exc).replace("convention", "--convention").replace("L1 method", "--l1-method")) from None
+        message = str(exc)
+        for words, flag in (("the L2 strength", "--l2"), ("the L1 strength", "--l1"), ("L2 convention", "--convention"),
+                            ("L1 method", "--l1-method")):
+            message = message.replace(words, flag)
+        raise UsageError(message) from None
     if weights is not None and values:
         raise UsageError("give the weights once: as values or with --weights, not both")
+    stdin_users = [flag for flag, value in (("--weights", weights), ("--grad", grad), ("--data", data)) if value == "-"]
+    if len(stdin_users) > 1:
+        raise UsageError(f"only one of {', '.join(stdin_users)} can read stdin (-)")
     if data is None:
         for flag, given in (("--target", target is not None), ("--intercept", intercept), ("--solve", solve)):
             if given:
                 raise UsageError(f"{flag} needs --data (a CSV of the features and the target)")
         if column:
             raise UsageError("--column selects columns of --data")
-    elif grad is not None:
-        raise UsageError("give the data-loss gradient with --grad or the data with --data, not both")
-    if solve and l1 > 0:
-        raise UsageError("--solve is the closed-form ridge solution; with --l1 there is none (iterate with --steps)")
-    every = every or (1 if steps <= 20 else -(-steps // 20))
-    fmt = dict(delimiter=delimiter, header=header)
-    # With --data the weights start at 0 unless given; stdin is read for them only without --data.
-    w = _vector_arg(weights, values, "--weights", fmt, stdin_ok=data is None)
-
-    if data is not None:
+    else:
+        if grad is not None:
+            raise UsageError("give the data-loss gradient with --grad or the data with --data, not both")
         if target is None:
             raise UsageError("--data needs --target COL, the column holding y")
+        if nan == "propagate":
+            raise UsageError("--nan propagate would carry nan into every step; use --nan omit (drop those rows) "
+                             "or --nan error")
+    if solve and l1 > 0:
+        raise UsageError("--solve is the closed-form ridge solution; with --l1 there is none (iterate with --steps)")
+    if every is not None and steps == 1:
+        raise UsageError("--every sets the rows of the trajectory of --steps N (N > 1)")
+    every = every or (1 if steps <= 20 else -(-steps // 20))
+    fmt = dict(delimiter=delimiter, header=header)
+    # Weights: values, --weights, or a piped stdin (unless --data reads it); with --data they may be absent (w = 0).
+    w = _vector_arg(weights, values, "--weights", fmt, stdin_ok=data != "-" and grad != "-",
+                    empty_ok=data is not None)
+
+    if data is not None:
         spec = _input_spec((), data, column, delimiter, header, nan, quiet)
-        if column and target not in column:
-            spec = replace(spec, columns=(*spec.columns, target))
-        names, table, omitted = inputs.read_table(spec)
-        if target not in names:
-            raise UsageError(f"--target {target!r} is not a column of --data; the columns are "
-                             f"{', '.join(map(repr, names))}")
-        j = names.index(target)
-        features = [n for k, n in enumerate(names) if k != j]
-        if not features:
-            raise UsageError("--data has no feature column besides --target")
-        X = np.delete(table, j, axis=1)
-        y = table[:, j]
+        features, X, y, omitted = _split_target(spec, target, "--target")
+        X = np.ascontiguousarray(X)
         d = X.shape[1]
         b = None
+        started = w is not None
         if w is None:
             w = np.zeros(d)
         elif intercept and w.size == d + 1:
@@ -761,7 +775,7 @@ def regstep(
         if omitted:
             result.notes.insert(0, f"omitted {omitted} row(s) of --data with a missing or non-finite value "
                                    "(--nan omit)")
-        if w is not None and weights is None and not values:
+        if not started:
             result.notes.insert(0, "starting from w = 0 (no --weights given)")
         return _show(result, output, precision)
 
@@ -780,35 +794,53 @@ def regstep(
     _show(result, output, precision)
 
 
-def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool):
-    """A vector option: numbers, or a file (``-`` stdin) of one column; None when absent.
+def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bool = False):
+    """A vector option: numbers, or a file (``-`` stdin) of one column or one row; None when absent.
 
-    Positional ``values`` stand for the option; with neither, a piped stdin is read (when allowed).
+    Positional ``values`` stand for the option; with neither, a piped stdin
+    is read (when ``stdin_ok``; with ``empty_ok`` an empty one counts as absent).
+    Weights and gradients must be finite: --nan does not apply to them.
     """
     from . import inputs
 
     if text is None and values:
-        try:
-            return inputs.parse_tokens(values, "error")
-        except InputError as exc:
-            raise InputError(f"{what}: {exc}") from None
+        return _finite_tokens(values, what)
+    piped = False
     if text is None:
         if not stdin_ok or not inputs.stdin_piped():
             return None
-        text = "-"
+        text, piped = "-", True
     if text != "-":
         try:
-            return inputs.parse_tokens([text], "error")
+            return _finite_tokens([text], what)
         except InputError as exc:
             if not os.path.exists(text):
-                raise InputError(f"{what} {text!r}: neither numbers ({str(exc).split(': ', 1)[-1]}) "
-                                 "nor an existing file") from None
+                reason = str(exc).split(": ", 1)[-1]
+                raise InputError(f"{what} {text!r} is neither numbers ({reason}) nor an existing file") from None
     spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], "error")
     try:
-        x, _ = inputs.read_vector(spec)
+        return inputs.read_flat_vector(spec)
     except NormcliError as exc:
-        raise type(exc)(f"{what}: {exc}") from None
+        if piped and empty_ok and "no data" in str(exc):
+            return None
+        raise type(exc)(f"{what}: {_finite_message(str(exc))}") from None
+
+
+def _finite_tokens(tokens, what: str):
+    from . import inputs
+
+    try:
+        x = inputs.parse_tokens(tokens, "error")
+    except InputError as exc:
+        raise InputError(f"{what}: {_finite_message(str(exc))}".replace(": the values, ", ": ")) from None
+    if x.size == 0:
+        raise InputError(f"{what} is empty")
     return x
+
+
+def _finite_message(message: str) -> str:
+    """An input error without the --nan advice: weights and gradients must simply be finite."""
+    return message.replace("; use --nan omit or --nan propagate", " (weights and gradients must be finite)")
 
 
 def _core_call(func, *args):

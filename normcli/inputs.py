@@ -197,7 +197,11 @@ class RowBlock:
 # Opening the source
 # --------------------------------------------------------------------------
 def _stdin(spec: InputSpec):
-    return spec.stdin if spec.stdin is not None else sys.stdin.buffer
+    if spec.stdin is not None:
+        return spec.stdin
+    if sys.stdin is None or getattr(sys.stdin, "buffer", None) is None:
+        raise InputError("stdin is closed: there is nothing to read")
+    return sys.stdin.buffer
 
 
 def _source(spec: InputSpec):
@@ -229,8 +233,36 @@ def _isatty(stream) -> bool:
 
 
 def stdin_piped() -> bool:
-    """True when stdin exists and is not a terminal (a pipe or a file)."""
-    return sys.stdin is not None and not _isatty(sys.stdin)
+    """True when stdin is a pipe, a file or a socket: something was sent (not a terminal, not /dev/null)."""
+    import stat
+
+    if sys.stdin is None or _isatty(sys.stdin):
+        return False
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return True  # a stream without a descriptor (tests): it was given on purpose
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+def read_flat_vector(spec: InputSpec) -> np.ndarray:
+    """One vector from a file or stdin written as one column or as one row (or a 1-D .npy).
+
+    For options such as regstep's --weights and --grad: the output of
+    another call (one value per line) and a row like ``0.5,-1.2,2`` both work.
+    """
+    kind = _prepare(spec)
+    if kind[0] == "argv":
+        return parse_tokens(spec.values, spec.nan)
+    if kind[0] == "npy":
+        arr = kind[1]
+    else:
+        cols = _columns(spec, kind)
+        parts = [np.column_stack(c) for c in cols.chunks()]
+        arr = np.concatenate(parts) if parts else np.empty((0, 1))
+    if arr.ndim == 1 or 1 in arr.shape:
+        return arr.ravel()
+    raise InputError(f"a vector is one column or one row; this has {arr.shape[0]} rows and {arr.shape[1]} columns")
 
 
 # --------------------------------------------------------------------------

@@ -238,6 +238,11 @@ def _table(result: Result, precision: int | None, console, out) -> None:
             table = _new_table(["" if k == 0 else names[k - 1] for k in part], [[r[k] for k in part] for r in body],
                                [None if k == 0 else styles[k - 1] for k in part], columnwise=True)
             console.print(table)
+    elif _width(head, cells) > console.width and len(head) > 2:
+        # Many rows and many columns: the columns in parts, the label column repeated; never a cut number.
+        for part in _parts(head, cells, console.width):
+            console.print(_new_table([head[k] for k in part], [[c[k] for k in part] for c in cells], styles,
+                                     label=bool(result.label)))
     else:
         console.print(_new_table(head, cells, styles, label=bool(result.label)))
     for n in result.notes:

@@ -139,7 +139,7 @@ def test_divergence_stops_with_the_last_finite_step(run, tmp_path):
     (["--lr", "0.1", "--l1-method", "lasso", "--grad", "1", "1"], 2, "--l1-method"),
     (["--lr", "0.1", "1,2"], 2, "give the data-loss gradient with --grad"),
     (["--lr", "0.1", "--grad", "1", "--solve", "1"], 2, "--solve needs --data"),
-    (["--lr", "0.1", "--grad", "x1", "1"], 1, "--grad 'x1': neither numbers"),
+    (["--lr", "0.1", "--grad", "x1", "1"], 1, "--grad 'x1' is neither numbers (value 1: 'x1' is not a number) nor an"),
     (["--grad", "1", "1"], 2, "--lr"),
 ])
 def test_bad_input(run, args, code, message):
@@ -153,8 +153,67 @@ def test_data_errors_name_the_problem(run, tmp_path):
     r = run(["regstep", "--data", str(path), "--lr", "0.1"])
     assert r.exit_code == 2 and "--data needs --target" in r.stderr
     r = run(["regstep", "--data", str(path), "--target", "z", "--lr", "0.1"])
-    assert r.exit_code == 2 and "--target 'z' is not a column of --data; the columns are 'x1', 'x2', 'x3', 'y'" in r.stderr
+    assert r.exit_code == 2 and "--target 'z' is not a column; the columns are 'x1', 'x2', 'x3', 'y'" in r.stderr
     r = run(["regstep", "--data", str(path), "--target", "y", "--lr", "0.1", "--weights", "1,2"])
     assert r.exit_code == 1 and "--weights has 2 value(s) but --data has 3 feature column(s)" in r.stderr
     r = run(["regstep", "--data", str(path), "--target", "y", "--lr", "0.1", "--l1", "0.1", "--solve"])
     assert r.exit_code == 2 and "with --l1 there is none" in r.stderr
+
+
+def test_target_by_index_and_never_a_feature_of_itself(run, tmp_path):
+    path, X, y = _train(tmp_path, n=50)
+    base = ["regstep", "--data", str(path), "--lr", "0.1", "--l2", "0.01", "-o", "json"]
+    by_name = json.loads(run([*base, "--target", "y"]).stdout)
+    by_index = json.loads(run([*base, "--target", "4"]).stdout)
+    assert by_name["rows"] == by_index["rows"]
+    r = run([*base, "--target", "y", "-c", "1", "-c", "4"])  # column 4 is y itself: not a feature
+    assert r.exit_code == 0, r.stderr
+    assert [row["i"] for row in json.loads(r.stdout)["rows"]] == ["x1"]
+    r = run([*base, "--target", "y", "-c", "4"])
+    assert r.exit_code == 2 and "--target leaves no feature column" in r.stderr
+
+
+def test_piped_weights_continue_a_data_run(run, tmp_path):
+    path, _, _ = _train(tmp_path, n=50)
+    base = ["regstep", "--data", str(path), "--target", "y", "--lr", "0.2", "--l2", "0.05"]
+    first = run([*base, "--steps", "3"])
+    second = run([*base, "--steps", "3"], input=first.stdout)
+    both = run([*base, "--steps", "6"])
+    assert _plain(second) == pytest.approx(_plain(both), rel=1e-13)
+    assert _plain(run(base, input="")) == _plain(run(base))  # an empty pipe: start from 0
+
+
+def test_a_row_of_weights_from_a_pipe_or_file(run, tmp_path):
+    (tmp_path / "w.csv").write_text("0.5,-1.2,2.0\n")
+    a = _plain(run(["regstep", "--lr", "0.1", "--l2", "0.01", "--grad", G, "--weights", str(tmp_path / "w.csv")]))
+    b = _plain(run(["regstep", "--lr", "0.1", "--l2", "0.01", "--grad", G], input="0.5,-1.2,2.0\n"))
+    assert a == b == pytest.approx([0.4895, -1.2188, 2.028], rel=1e-14)
+    (tmp_path / "m.csv").write_text("1,2\n3,4\n")
+    r = run(["regstep", "--lr", "0.1", "--grad", "1,1", "--weights", str(tmp_path / "m.csv")])
+    assert r.exit_code == 1 and "a vector is one column or one row; this has 2 rows and 2 columns" in r.stderr
+
+
+def test_stdin_for_only_one_option_and_finite_weights(run, tmp_path):
+    r = run(["regstep", "--lr", "0.1", "--grad", "-", "--weights", "-"], input="1\n")
+    assert r.exit_code == 2 and "only one of --weights, --grad can read stdin" in r.stderr
+    r = run(["regstep", "--lr", "0.1", "--nan", "omit", "--grad", "0.1,0.2", "0.5,nan"])
+    assert r.exit_code == 1 and "must be finite" in r.stderr and "--nan" not in r.stderr
+    path, _, _ = _train(tmp_path, n=20)
+    r = run(["regstep", "--data", str(path), "--target", "y", "--lr", "0.1", "--nan", "propagate"])
+    assert r.exit_code == 2 and "--nan propagate" in r.stderr
+
+
+def test_overshooting_l2_says_so(run):
+    r = run(["regstep", "--lr", "1", "--l2", "3", "--grad", "0,0", "2,-3", "-o", "json"])
+    doc = json.loads(r.stdout)
+    assert [row["new w"] for row in doc["rows"]] == [-4.0, 6.0]
+    assert any("overshoots 0" in n and "diverge" in n for n in doc["notes"])
+    assert not any("move up toward 0" in n for n in doc["notes"])
+
+
+def test_no_numpy_warnings_reach_stderr(run, tmp_path):
+    path, _, _ = _train(tmp_path, n=20)
+    r = run(["regstep", "--lr", "0.1", "--data", str(path), "--target", "y", "--weights", "1e308,1e308,1e308"])
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1 and "Warning" not in r.stderr
+    r = run(["regstep", "--lr", "0.01", "--l2", "10", "--l1", "1", "--grad", "0", "1e308"])
+    assert "Warning" not in r.stderr

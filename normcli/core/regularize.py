@@ -162,7 +162,8 @@ class Penalty:
         >>> Penalty(l2=0.01).l2_grad([0.5, -1.2]).tolist()
         [0.005, -0.012]
         """
-        return (self.c * self.l2) * np.asarray(w, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            return (self.c * self.l2) * np.asarray(w, dtype=np.float64)
 
     @property
     def description(self) -> str:
@@ -628,7 +629,7 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
     (2.0, 1.0)
     """
     if penalty.l1 > 0:
-        raise ValueError("ridge_solve: there is no closed form with --l1 (the L1 penalty); use --steps to iterate")
+        raise ValueError("there is no closed form with --l1 (the L1 penalty); use --steps to iterate")
     X, y = _data(X, y)
     n, d = X.shape
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
@@ -653,7 +654,7 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
         if rank < d:
             what = "the centered X" if intercept else "X"
             raise ValueError(
-                f"ridge_solve: the system is singular: {what} has rank {rank} < {d} column(s) and the L2 strength "
+                f"--solve: the system is singular: {what} has rank {rank} < {d} column(s) and the L2 strength "
                 f"is 0, so the minimizer is not unique; give --l2 > 0")
     b = float(ybar - xbar @ w) if intercept else None
     return w, b
@@ -794,11 +795,14 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
             if g.size != w.size:
                 raise ValueError(f"--grad has {g.size} value(s) but --weights has {w.size}")
             notes.append("the data gradient is held fixed: the same --grad is used at every step "
-                         "(it is not recomputed from the weights; give data for that)")
+                         "(it is not recomputed from the weights; give data for that); without data the "
+                         "objective is the penalty alone")
         b = None
 
     def record(k: int, loss_k, w_k: np.ndarray) -> Record:
-        pen, size = penalty._value_and_norm(w_k)
+        # Dot products (rescaled only where they would overflow): a row costs microseconds, not the
+        # accumulator's hundred, so --every 1 over many steps stays cheap.
+        pen, size = penalty._value_fast(w_k), _l2(w_k)
         return Record(k, loss_k, pen, (loss_k if loss_k is not None else 0.0) + pen, size)
 
     records: list[Record] = []
@@ -807,38 +811,39 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
     final = None
     loss_before = None
     b_before = b_grad = None
-    for k in range(steps_i + 1):
-        if X is not None:
-            np.matmul(X, w, out=r)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as a non-finite objective: Diverged
+        for k in range(steps_i + 1):
+            if X is not None:
+                np.matmul(X, w, out=r)
+                if b is not None:
+                    r += b
+                r -= y
+                loss = _half_mean_square(r)
+                objective = loss + penalty._value_fast(w)
+            else:
+                objective = penalty._value_fast(w)
+            weights_bad = not np.isfinite(w).all()
+            if weights_bad or not math.isfinite(objective):
+                last = record(*prev) if prev is not None else None
+                raise _diverged(k, math.nan if weights_bad else objective, last, prev[2] if prev else None,
+                                weights_bad)
+            if k % every_i == 0 or k == steps_i:
+                records.append(record(k, loss, w))
+            prev = (k, loss, w)
+            if k == steps_i:
+                break
+            if X is not None:
+                g = XT @ r
+                g /= n
+            if k == steps_i - 1:
+                final = _step_terms(w, g, lr, penalty)
+                loss_before = loss
+                w = final.new_w
+            else:
+                w = _update(w, g, lr, penalty)[0]
             if b is not None:
-                r += b
-            r -= y
-            loss = _half_mean_square(r)
-            objective = loss + penalty._value_fast(w)
-        else:
-            objective = penalty._value_fast(w)
-        weights_bad = not np.isfinite(w).all()
-        if weights_bad or not math.isfinite(objective):
-            last = record(*prev) if prev is not None else None
-            raise _diverged(k, math.nan if weights_bad else objective, last, prev[2] if prev else None,
-                            weights_bad)
-        if k % every_i == 0 or k == steps_i:
-            records.append(record(k, loss, w))
-        prev = (k, loss, w)
-        if k == steps_i:
-            break
-        if X is not None:
-            g = XT @ r
-            g /= n
-        if k == steps_i - 1:
-            final = _step_terms(w, g, lr, penalty)
-            loss_before = loss
-            w = final.new_w
-        else:
-            w = _update(w, g, lr, penalty)[0]
-        if b is not None:
-            b_before, b_grad = b, float(r.mean())
-            b = b - lr * b_grad
+                b_before, b_grad = b, float(r.mean())
+                b = b - lr * b_grad
     return Trajectory(records, final, w, b, steps_i, loss_before, loss, notes, b_before, b_grad)
 
 
@@ -875,11 +880,12 @@ def _step_table(s: Step, penalty: Penalty, title: str, labels, intercept=None, s
     rows = [tuple(row) for row in zip(labels, *cols)]
     if intercept is not None:  # unpenalized: only the data gradient moves it
         b0, gb, b1 = intercept
+        name = "b" if "b" not in labels else "(intercept)"
         values = {"w": b0, "data grad": gb, "L2 grad": 0.0, "new w": b1, "change": b1 - b0,
                   "L1 shrink": 0.0, "L1 subgradient": 0.0, "note": "intercept, not penalized"}
         if solution is not None:
             values["ridge w*"] = solution[1]
-        rows.append(("b", *(values[c] for c in columns)))
+        rows.append((name, *(values[c] for c in columns)))
     # The terminal shows 10 significant digits (-1.2188, not -1.2187999999999999); plain/csv/json are exact.
     return Result(title, columns, rows=rows, label="i", plain=[columns.index("new w")],
                   highlight=[i for i, m in enumerate(marks) if m], digits=10)
@@ -904,9 +910,16 @@ def _step_notes(s: Step, penalty: Penalty, loss_before=None, loss_after=None) ->
             factor, how = 1 / (1 + s.lr * penalty.c * penalty.l2), "1/(1 + lr*c*lambda2)"
         else:
             factor, how = 1 - s.lr * penalty.c * penalty.l2, "1 - lr*c*lambda2"
-        notes.append(f"L2 scales every weight by the same factor ({how} = {factor!r}, c = {penalty.c:g}): "
-                     f"negative weights move up toward 0 as positive ones move down; it does not subtract "
-                     f"lambda*||w|| from each weight")
+        if factor > 0:
+            notes.append(f"L2 scales every weight by the same factor ({how} = {factor!r}, c = {penalty.c:g}): "
+                         f"negative weights move up toward 0 as positive ones move down; it does not subtract "
+                         f"lambda*||w|| from each weight")
+        else:
+            rate = s.lr * penalty.c * penalty.l2
+            notes.append(f"lr*c*lambda2 = {rate!r} >= 1: the L2 factor {how} = {factor!r} is not positive, so the "
+                         f"step overshoots 0 and flips every weight's sign"
+                         + ("; above 2 the weights grow and repeated steps diverge" if rate > 2 else "")
+                         + " (take a smaller --lr)")
     if s.method == "subgradient" and s.crossed.any():
         notes.append(f"{int(s.crossed.sum())} weight(s) crossed 0: the L1 subgradient overshoots; "
                      f"--l1-method prox stops them at exactly 0")
@@ -983,5 +996,8 @@ def solution_notes(w_star, b_star, penalty: Penalty, X, y, w) -> list[str]:
     loss = linear_loss_grad(X, y, w_star, b_star)[0]
     gap = norm(np.asarray(w, dtype=np.float64) - w_star)
     c = "" if penalty.c == 1 else "2"
-    return [f"ridge w* = (X^T X + {c}n lambda I)^-1 X^T y{' on centered data' if b_star is not None else ''}: "
-            f"objective {loss + penalty.value(w_star)!r}; ||new w - w*||_2 = {gap!r}"]
+    notes = [f"ridge w* = (X^T X + {c}n lambda I)^-1 X^T y{' on centered data' if b_star is not None else ''}: "
+             f"objective {loss + penalty.value(w_star)!r}; ||new w - w*||_2 = {gap!r}"]
+    if penalty.max_norm is not None:
+        notes.append("w* ignores --max-norm (it is the unconstrained minimizer), so the iterate need not approach it")
+    return notes
