@@ -3,9 +3,11 @@
 
     python benchmarks/memory.py [--quick]
 
-Measures ``normcli norm -f FILE`` (1 column) and ``normcli norm --rows -f FILE``
-(2 columns) at 10^6 and 10^7 rows (10^5 and 10^6 with --quick), one
-subprocess per measurement:
+Measures ``normcli norm -f FILE`` (1 column), ``normcli norm --rows -f FILE``
+and ``normcli grad --rows -f FILE`` (2 columns) at 10^6, 10^7 and 5 x 10^7
+rows (10^5 and 10^6 with --quick), and ``compare-models`` on 10^7
+observations of 2 models (10^6 with --quick), one subprocess per
+measurement; the budget is 150 MiB:
 
 * Peak RSS: ``/usr/bin/time -v`` ("Maximum resident set size") when present,
   else ``resource.getrusage(RUSAGE_CHILDREN)`` in a fresh helper process.
@@ -35,6 +37,7 @@ from _common import (  # noqa: E402
 )
 
 GNU_TIME = "/usr/bin/time"
+BUDGET = 150  # MiB
 RUSAGE_HELPER = (
     "import resource,subprocess,sys; "
     "rc=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL).returncode; "
@@ -104,7 +107,7 @@ def measure(cmd: list[str]) -> tuple[float, float, float | None]:
 def run(quick: bool = False) -> list[Row]:
     normcli = find_normcli()
     python = interpreter_of(normcli)
-    sizes = (100_000, 1_000_000) if quick else (1_000_000, 10_000_000)
+    sizes = (100_000, 1_000_000) if quick else (1_000_000, 10_000_000, 50_000_000)
     how = "/usr/bin/time -v" if os.access(GNU_TIME, os.X_OK) else "getrusage(RUSAGE_CHILDREN)"
     rows: list[Row] = []
 
@@ -112,19 +115,25 @@ def run(quick: bool = False) -> list[Row]:
     rows.append(Row("memory", "python -c 'import numpy'", dt, mib=floor,
                     check=f"floor: interpreter + numpy; tree PSS {tree:.1f} MiB" if tree else "floor"))
     with scratch_dir("memory-") as tmp:
-        for label, ncols, extra in (("norm -f FILE", 1, []), ("norm --rows -f FILE", 2, ["--rows"])):
+        cases = (("norm -f FILE", 1, ["norm"]), ("norm --rows -f FILE", 2, ["norm", "--rows"]),
+                 ("grad --rows -f FILE", 2, ["grad", "--rows"]))
+        for n in sizes:
+            for ncols in (1, 2):
+                path = tmp / f"normal_{ncols}col_{n}.csv"
+                progress(f"writing {n} rows x {ncols} col(s)")
+                write_normal_csv(path, n, ncols)
+        for label, ncols, args in cases:
             peaks = {}
             for n in sizes:
                 path = tmp / f"normal_{ncols}col_{n}.csv"
-                progress(f"writing {n} rows x {ncols} col(s)")
-                size = write_normal_csv(path, n, ncols)
+                size = path.stat().st_size
                 progress(f"memory: normcli {label} at {n} rows")
-                dt, rss, tree = measure([normcli, "norm", *extra, "-f", str(path)])
-                path.unlink()
+                dt, rss, tree = measure([normcli, *args, "-f", str(path)])
                 peaks[n] = (rss, tree)
                 group = f"memory {ncols}-col, {n:.0e} rows, {size / 1e6:.0f} MB".replace("e+0", "e")
                 ratio = ""
-                check = f"1 run; peak RSS of the largest process ({how})"
+                check = (f"RSS < {BUDGET} MiB: {'PASS' if rss < BUDGET else 'FAIL'}; 1 run; "
+                         f"peak RSS of the largest process ({how})")
                 if tree is not None:
                     check += f"; peak tree PSS {tree:.1f} MiB (normcli + workers, sampled)"
                 if n == sizes[-1]:
@@ -135,6 +144,21 @@ def run(quick: bool = False) -> list[Row]:
                         grow += f", {tree / t0:.2f}x tree PSS"
                     check = f"{grow}; " + check
                 rows.append(Row(group, f"normcli {label}", dt, size / dt / 1e6, rss, ratio, check))
+        # compare-models keeps every observation (the tests need them all): 16 bytes per observation
+        # for 2 models, plus the losses and their difference while the tests run.
+        n = 1_000_000 if quick else 10_000_000
+        path = tmp / f"two_models_{n}.csv"
+        progress(f"writing {n} observations x 2 models")
+        size = write_normal_csv(path, n, 2)
+        progress("memory: normcli compare-models")
+        dt, rss, tree = measure([normcli, "compare-models", "-f", str(path), "-o", "plain"])
+        rows.append(Row(f"memory compare-models, {n:.0e} x 2".replace("e+0", "e"), "normcli compare-models -f FILE",
+                        dt, size / dt / 1e6, rss, "",
+                        f"holds the {n:.0e} x 2 errors as float64 ({n * 16 / 2**20:.0f} MiB) and one loss "
+                        f"difference at a time; tree PSS {tree:.1f} MiB" if tree else "peak RSS"))
+        for n in sizes:
+            for ncols in (1, 2):
+                (tmp / f"normal_{ncols}col_{n}.csv").unlink(missing_ok=True)
     return rows
 
 

@@ -88,6 +88,21 @@ def _scaled(x: np.ndarray) -> tuple[np.ndarray, float]:
     return x / s, s
 
 
+_CHUNK = 1 << 20
+
+
+def _moments(x: np.ndarray, mean: float, orders=(2,)) -> list[float]:
+    """Central moments (1/n) sum (x - mean)^k for k in ``orders``, in chunks: no copies of x."""
+    n = x.size
+    sums = [0.0] * len(orders)
+    for start in range(0, n, _CHUNK):
+        c = x[start:start + _CHUNK] - mean
+        c2 = c * c
+        for i, k in enumerate(orders):
+            sums[i] += float(c2.sum()) if k == 2 else float(np.dot(c2, c)) if k == 3 else float(np.dot(c2, c2))
+    return [v / n for v in sums]
+
+
 def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, float]:
     """Regression metrics of one error vector ``e`` (prediction - truth).
 
@@ -142,8 +157,10 @@ def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, floa
         elif name == "max|e|":
             out[name] = float(a.max())
         elif name == "median|e|":
-            scaled, sc = _scaled(a)  # np.median averages the middle two: 1e308 + 1e308 would overflow
-            out[name] = float(np.median(scaled)) * sc
+            peak = float(a.max()) if a.size else 0.0
+            sc = math.ldexp(1.0, math.frexp(peak)[1] - 1) if 0 < peak < math.inf else 1.0
+            # np.median averages the middle two (1e308 + 1e308 would overflow): on a scaled copy it may reorder
+            out[name] = float(np.median(a / sc, overwrite_input=True)) * sc
         elif name == "bias":
             out[name] = _mean(e)
         elif name in TRUTH_METRICS:
@@ -203,7 +220,7 @@ def losses(errors: np.ndarray, loss: str, truth=None) -> np.ndarray:
     if loss == "percentage":
         if truth is None:
             raise ValueError("the percentage loss needs the true values (--truth)")
-        y = np.asarray(truth, dtype=np.float64).reshape(-1, *([1] * (errors.ndim - 1)))
+        y = np.asarray(truth, dtype=np.float64).reshape(-1, *([1] * (np.ndim(errors) - 1)))
         return np.abs(errors) / np.maximum(np.abs(y), np.finfo(np.float64).eps)
     raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
 
@@ -265,12 +282,14 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
         return PairedTest(None, None, "DM-HLN", "the losses are identical")
     d, _ = _scaled(d)  # the statistic does not depend on the scale; the sums then cannot over- or underflow
     dbar = _mean(d)
-    c = d - dbar
-    gamma0 = float(np.dot(c, c)) / n
-    if gamma0 == 0 or not np.any(c):
+    (gamma0,) = _moments(d, dbar)
+    if gamma0 == 0 or not np.any(d != dbar):
         return PairedTest(None, None, "DM-HLN", "the loss difference is the same for every observation "
                           "(its variance is 0)")
-    lrv = gamma0 + 2 * sum(float(np.dot(c[k:], c[:-k])) / n for k in range(1, horizon))
+    lrv = gamma0
+    if horizon > 1:
+        c = d - dbar
+        lrv += 2 * sum(float(np.dot(c[k:], c[:-k])) / n for k in range(1, horizon))
     if not lrv > 0:
         return PairedTest(None, None, "DM-HLN", "the autocovariance estimate of the variance is not positive")
     dm = dbar / math.sqrt(lrv / n)
@@ -449,13 +468,12 @@ def _large_sample(c0: np.ndarray, scale: float, alpha: float, block: int) -> Int
     """The exact-cumulant (Cornish-Fisher) interval of a scaled column, or None when its tails are too heavy."""
     n = c0.size
     dbar = _mean(c0)
-    c = c0 - dbar
-    c2 = c * c
-    m2 = float(np.sum(c2)) / n
+    m2, m3, m4 = _moments(c0, dbar, (2, 3, 4))
     zs = (normal_ppf(alpha / 2), normal_ppf(1 - alpha / 2))
     if m2 == 0:
         return Interval(dbar * scale, dbar * scale, "the differences are constant: a zero-width interval")
     if block > 1:
+        c = c0 - dbar
         lrv = m2 + 2 * sum(float(np.dot(c[k:], c[:-k])) / n for k in range(1, block))
         if not lrv > 0:
             return None
@@ -463,8 +481,8 @@ def _large_sample(c0: np.ndarray, scale: float, alpha: float, block: int) -> Int
         return Interval((dbar + se * zs[0]) * scale, (dbar + se * zs[1]) * scale,
                         f"large-sample interval (n = {n} > {RESAMPLE_LIMIT}): normal, with the long-run variance "
                         f"of the DM test (autocovariances up to lag {block - 1})")
-    g = float(np.dot(c2, c)) / n / (m2 ** 1.5 * math.sqrt(n))
-    kurt = (float(np.dot(c2, c2)) / n / (m2 * m2) - 3) / n
+    g = m3 / (m2 ** 1.5 * math.sqrt(n))
+    kurt = (m4 / (m2 * m2) - 3) / n
     if abs(g) > HEAVY_SKEW or kurt > HEAVY_KURTOSIS:
         return None
     se = math.sqrt(m2 / n)
@@ -586,22 +604,31 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
             return result
         ref = min(ranked, key=lambda j: (ranks[j], j))
     result.reference = names[ref]
-    lmat = losses(e, loss, truth)
     others = [j for j in range(k) if j != ref]
+    # One column of losses at a time (10^7 observations: 80 MB each), the differences column-major.
+    ref_loss = losses(e[:, ref], loss, truth)
+    diffs = np.empty((n, len(others)), order="F")
+    nan_loss = [bool(np.isnan(ref_loss).any())] * len(others)
     with np.errstate(over="ignore", invalid="ignore"):
-        diffs = lmat[:, others] - lmat[:, [ref]]
+        for col, j in enumerate(others):
+            model_loss = losses(e[:, j], loss, truth)
+            nan_loss[col] = nan_loss[col] or bool(np.isnan(model_loss).any())
+            np.subtract(model_loss, ref_loss, out=diffs[:, col])
+            del model_loss
+    del ref_loss
     finite = np.isfinite(diffs).all(axis=0)  # decided per pair: one model's nan leaves the others tested
     good = [col for col in range(len(others)) if finite[col]]
     intervals: list[Interval | None] = [None] * len(others)
     if good:
-        for col, interval in zip(good, bootstrap_intervals(diffs[:, good], confidence, replicates, seed, horizon)):
+        chosen = diffs if len(good) == len(others) else diffs[:, good]
+        for col, interval in zip(good, bootstrap_intervals(chosen, confidence, replicates, seed, horizon)):
             intervals[col] = interval
     for col, j in enumerate(others):
         d = diffs[:, col]
         if finite[col]:
             dm, wx = diebold_mariano(d, horizon), wilcoxon(d)
         else:
-            why = ("a loss is missing (nan)" if np.isnan(lmat[:, [j, ref]]).any() else
+            why = ("a loss is missing (nan)" if nan_loss[col] else
                    "a loss or a loss difference is beyond the float64 range")
             dm = wx = PairedTest(None, None, "", why)
         result.pairs.append(Pair(names[j], names[ref], _mean(d), intervals[col], dm, wx))
