@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every normcli benchmark and print one markdown table (called by ``benchmarks/run``).
 
-    benchmarks/run [--quick] [--only startup,throughput,memory,compare,regstep] [--with-pandas]
+    benchmarks/run [--quick] [--only startup,throughput,memory,rows,compare,regstep] [--with-pandas]
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402
 import memory  # noqa: E402
 import regstep  # noqa: E402
+import rows  # noqa: E402
 import startup  # noqa: E402
 import throughput  # noqa: E402
 from _common import find_normcli, interpreter_of, machine_line, markdown_table, need_tools, progress  # noqa: E402
 
-SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "compare": compare.run, "regstep": regstep.run}
+SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "rows": rows.run, "compare": compare.run,
+          "regstep": regstep.run}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,8 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     normcli = find_normcli()
     python = interpreter_of(normcli)
     progress(f"normcli: {normcli} (Python: {python})")
-    if "throughput" in chosen:
+    if "throughput" in chosen or "rows" in chosen:
         need_tools("datamash", "mawk")  # installs them first when root, so no timing is disturbed
+        if subprocess.run([python, "-c", "import polars"], capture_output=True).returncode:
+            progress("installing normcli's fast extra (polars) into its environment, for the [fast] rows")
+            subprocess.run([python, "-m", "pip", "install", "-q", "polars>=1.20"], check=False)
         if args.with_pandas and subprocess.run([python, "-c", "import pandas"], capture_output=True).returncode:
             progress("installing pandas into normcli's environment (--with-pandas)")
             subprocess.run([python, "-m", "pip", "install", "-q", "pandas"], check=False)

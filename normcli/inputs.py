@@ -36,8 +36,10 @@ NAN_POLICIES = ("error", "omit", "propagate")
 #: Bytes read from a text input at a time (then cut back to a whole line).
 BLOCK_SIZE = 4 << 20
 
-# Full blocks parsed in this process before worker processes (or polars) take over.
+# Full blocks parsed in this process before worker processes take over, or polars (whose import,
+# about 0.3 s, pays for itself within two blocks of a wide file).
 _INLINE_BLOCKS = 4
+_INLINE_BLOCKS_POLARS = 2
 
 #: Text parsers for delimited input, chosen with NORMCLI_READER (default auto: polars for
 #: large inputs when it is installed, the ``fast`` extra; numpy otherwise).
@@ -596,6 +598,12 @@ def _reader() -> str:
     return mode
 
 
+def _polars_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("polars") is not None
+
+
 def _import_polars(mode: str):
     """polars, or None when it is not installed (an error if NORMCLI_READER=polars asked for it)."""
     try:
@@ -636,7 +644,8 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
         yield func(layout, block, line)
         line += block.count(b"\n")
         full = full + 1 if len(block) >= BLOCK_SIZE // 2 else 0
-        if full >= _INLINE_BLOCKS and (workers >= 2 or (mode == "auto" and polars_ok)):
+        if (full >= _INLINE_BLOCKS and workers >= 2) or (full >= _INLINE_BLOCKS_POLARS and mode == "auto"
+                                                              and polars_ok and _polars_installed()):
             break
     else:
         return
