@@ -80,6 +80,13 @@ def run(quick: bool = False) -> list[Row]:
         cmd_n = [normcli, "norm", "1,2,3"]
         cmd_b = [python, str(base), "1,2,3"]
         cmd_h = [normcli, "--help"]
+        others = {
+            "normcli grad 3,4 | cat": [normcli, "grad", "3,4"],
+            "normcli compare-models -m A=... -m B=... | cat": [normcli, "compare-models", "-m", "A=-5,8,-3,-12,4,4,6",
+                                                              "-m", "B=10,-7,12,-18,-6,-8,13"],
+            "normcli regstep --lr 0.1 --l2 0.01 --grad ... | cat": [normcli, "regstep", "--lr", "0.1", "--l2", "0.01",
+                                                                   "--grad", "0.1,0.2,-0.3", "0.5,-1.2,2"],
+        }
         # Bytecode is cached for every module, as for an installed package: an
         # inherited PYTHONDONTWRITEBYTECODE=1 would make normcli (an editable
         # install, no .pyc yet) compile its sources on every run. The cache goes
@@ -96,11 +103,16 @@ def run(quick: bool = False) -> list[Row]:
         no_pyc = os.environ.get("PYTHONDONTWRITEBYTECODE")
         progress(f"startup: {reps} interleaved runs each of normcli, baseline, --help"
                  + (", normcli without bytecode cache" if no_pyc else ""))
+        for cmd in others.values():
+            time_once(cmd, env=env)
         t_n, t_b, t_h, t_x = [], [], [], []
+        t_o: dict[str, list[float]] = {k: [] for k in others}
         for _ in range(reps):
             t_n.append(time_once(cmd_n, env=env)[0])
             t_b.append(time_once(cmd_b, env=env)[0])
             t_h.append(time_once(cmd_h, env=env)[0])
+            for label, cmd in others.items():
+                t_o[label].append(time_once(cmd, env=env)[0])
             if no_pyc:  # as this environment runs it: normcli's own modules compiled each time
                 t_x.append(time_once(cmd_n)[0])
         mn, mb, mh = median(t_n), median(t_b), median(t_h)
@@ -108,6 +120,10 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(Row("startup", "normcli norm 1,2,3 | cat", mn, ratio=f"{ratio:.2f}",
                         check=f"normcli/baseline <= {TARGET}: {'PASS' if ratio <= TARGET else 'FAIL'} "
                               f"(n={reps}, min {min(t_n):.3f})"))
+        for label, ts in t_o.items():
+            mo = median(ts)
+            rows.append(Row("startup", label, mo, ratio=f"{mo / mb:.2f}",
+                            check=f"<= {TARGET}: {'PASS' if mo / mb <= TARGET else 'FAIL'} (n={reps}, min {min(ts):.3f})"))
         rows.append(Row("startup", "python baseline_typer_numpy.py 1,2,3 | cat", mb, ratio="1.00",
                         check=f"typer+numpy baseline (n={reps}, min {min(t_b):.3f})"))
         rows.append(Row("startup", "normcli --help | cat", mh, ratio=f"{mh / mb:.2f}",

@@ -258,3 +258,12 @@ def test_progress_bar_on_a_terminal_stderr_only_and_never_with_quiet(tmp_path):
     assert code == 0 and out == "1000000.0\n" and "reading" not in term
     r = run(["norm", "--p", "1", "-f", str(path)], env=env)  # stderr a pipe: nothing
     assert r.stderr == "" and r.stdout == "1000000.0\n"
+
+
+def test_the_console_script_builds_only_the_invoked_command_and_still_lists_all():
+    r = run(["--help"])
+    assert all(c in r.stdout for c in ("norm", "grad", "compare-models", "regstep"))
+    r = run(["regstep", "--lr", "0.1", "--grad", "0", "1"])
+    assert (r.returncode, r.stdout) == (0, "1.0\n")
+    r = run(["nosuch"])
+    assert r.returncode == 2 and "No such command 'nosuch'" in r.stderr
