@@ -731,6 +731,9 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int) -> t
     lines = frame.height - (0 if block.endswith(b"\n") or not block else 1)
     if frame.height and sum(frame.null_count().row(0)):
         return func(layout, block, first_line), lines
+    used = sorted(set(layout.usecols))
+    if len(used) < len(wanted):  # every column was read to check the field counts; convert only the used ones
+        frame, wanted = frame.select([f"c{j}" for j in used]), used
     # C order, as numpy's parsers give: reductions along a row then sum in the same order.
     arr = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64).reshape(frame.height, len(wanted))
     if tuple(wanted) != layout.usecols:

@@ -84,7 +84,7 @@ def _format_column(col: Sequence[Any], fmt_one, precision: int | None) -> list[s
     return list(map(fmt_one, col))
 
 
-_PLAIN_SLICE = 1 << 16  # values formatted at a time
+_PLAIN_SLICE = 1 << 14  # values formatted at a time
 
 
 def _format_array(arr, fmt_one, precision: int | None) -> list[str]:
