@@ -810,6 +810,8 @@ def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bo
         if not stdin_ok or not inputs.stdin_piped():
             return None
         text, piped = "-", True
+    if not text.strip():
+        raise InputError(f"{what} is empty")
     if text != "-":
         try:
             return _finite_tokens([text], what)

@@ -349,3 +349,9 @@ def test_values_near_the_float64_limit():
 def test_level_wording_keeps_its_digits():
     c = C.compare(["A", "B"], np.c_[A, B], confidence=0.975)
     assert "< 2.5%" in c.pairs[0].sentence and "97.5% interval" in c.pairs[0].sentence
+
+
+def test_a_horizon_longer_than_the_data_leaves_the_interval_undefined():
+    (p,) = C.compare(["a", "b"], np.c_[[1.0, 2.0, 3.0], [2.0, 2.5, 5.0]], horizon=5).pairs
+    assert p.interval.low is None and "blocks of 5" in p.interval.method
+    assert p.dm.p is None and "horizon" in p.dm.why

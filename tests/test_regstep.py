@@ -141,6 +141,7 @@ def test_divergence_stops_with_the_last_finite_step(run, tmp_path):
     (["--lr", "0.1", "--grad", "1", "--solve", "1"], 2, "--solve needs --data"),
     (["--lr", "0.1", "--grad", "x1", "1"], 1, "--grad 'x1' is neither numbers (value 1: 'x1' is not a number) nor an"),
     (["--grad", "1", "1"], 2, "--lr"),
+    (["--lr", "0.1", "--grad", "1", "--weights", " "], 1, "--weights is empty"),
 ])
 def test_bad_input(run, args, code, message):
     r = run(["regstep", *args])
@@ -217,3 +218,11 @@ def test_no_numpy_warnings_reach_stderr(run, tmp_path):
     assert r.exit_code == 1 and r.stderr.count("\n") == 1 and "Warning" not in r.stderr
     r = run(["regstep", "--lr", "0.01", "--l2", "10", "--l1", "1", "--grad", "0", "1e308"])
     assert "Warning" not in r.stderr
+
+
+@pytest.mark.parametrize("extra", [["--l1", "0.5"], ["--l1", "0.1", "--l2", "0.2"], ["--l2", "1e-300"]])
+def test_weights_near_the_float64_limit_answer(run, extra):
+    r = run(["regstep", "--lr", "0.1", "--grad", "0,0,0", *extra, "--", "1e308,-1e308,0"])
+    assert r.exit_code in (0, 1) and "Traceback" not in r.stderr
+    if r.exit_code == 0:
+        assert len(r.stdout.split()) == 3

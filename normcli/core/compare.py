@@ -454,6 +454,8 @@ def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Int
     if b < 1:
         raise ValueError(f"the bootstrap needs at least 1 replicate, not {b}")
     n, m = d.shape
+    if block > n:
+        return [Interval(None, None, f"undefined: blocks of {block} need at least {block} observations (n = {n})")] * m
     rng = np.random.default_rng(seed)
     cols, scales = zip(*(_scaled(np.ascontiguousarray(d[:, j])) for j in range(m)))
     means = np.empty((b, m))

@@ -148,7 +148,8 @@ class Penalty:
         one pass of a :class:`NormAccumulator`.
         """
         w = np.asarray(w, dtype=np.float64)
-        if w.size <= 256 and np.isfinite(w).all():
+        if w.size <= 256 and np.isfinite(w).all() and float(np.max(np.abs(w), initial=0.0)) < 1e150:
+            # below 1e150 no square and no sum of 256 magnitudes overflows (fsum raises on that)
             values = w.tolist()
             size = math.hypot(*values)
             total = 0.0
