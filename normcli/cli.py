@@ -559,11 +559,7 @@ def _inline_models(models: list[str], truth: str | None, spec):
     table = np.column_stack(vectors)
     omitted = 0
     if spec.nan == "omit":
-        keep = np.isfinite(table).all(axis=1)
-        omitted = int(table.shape[0] - np.count_nonzero(keep))
-        table = table[keep]
-        if table.size == 0:
-            raise InputError("no observations are left after --nan omit")
+        table, omitted = inputs.drop_incomplete_rows(table)
     if truth is None:
         return names, table, None, omitted
     y = table[:, -1]

@@ -726,7 +726,7 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int) -> t
             block, has_header=False, separator=separator, quote_char=None,
             schema={f"c{j}": pl.Float64 for j in range(layout.ncols)}, columns=wanted, raise_if_empty=False,
         )
-    except Exception:  # noqa: BLE001 - any refusal: the exact path decides and explains
+    except (pl.exceptions.PolarsError, ValueError):  # any refusal: the exact path decides and explains
         return func(layout, block, first_line), block.count(b"\n")
     lines = frame.height - (0 if block.endswith(b"\n") or not block else 1)
     if frame.height and sum(frame.null_count().row(0)):
@@ -1003,14 +1003,23 @@ def read_table(spec: InputSpec) -> tuple[list[str], np.ndarray, int]:
     cols = _columns(cell_spec, kind)
     parts = [np.column_stack(c) for c in cols.chunks()]
     arr = np.concatenate(parts)
-    omitted = 0
-    if spec.nan == "omit":
-        keep = np.isfinite(arr).all(axis=1)
-        omitted = int(arr.shape[0] - np.count_nonzero(keep))
-        arr = arr[keep]
-        if arr.size == 0:
-            raise InputError("no rows are left after --nan omit")
+    if spec.nan != "omit":
+        return cols.names, arr, 0
+    arr, omitted = drop_incomplete_rows(arr)
     return cols.names, arr, omitted
+
+
+def drop_incomplete_rows(table: np.ndarray) -> tuple[np.ndarray, int]:
+    """--nan omit for paired columns: the rows holding a missing or non-finite value go whole.
+
+    Returns the rows kept and how many went; nothing left is an error.
+    """
+    keep = np.isfinite(table).all(axis=1)
+    omitted = int(table.shape[0] - np.count_nonzero(keep))
+    table = table[keep]
+    if table.size == 0:
+        raise InputError("no rows are left after --nan omit")
+    return table, omitted
 
 
 def _checked_npy(arr: np.ndarray, nan: str) -> Iterator[np.ndarray]:

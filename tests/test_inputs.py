@@ -147,6 +147,14 @@ def test_norm_of_parsed_file_matches_core(tmp_path):
 
 
 # -- the polars reader against the numpy one, block by block -------------------
+def _outcome(parse):
+    """("ok", array) or ("error", message): what a reader made of a block."""
+    try:
+        return "ok", parse()
+    except InputError as exc:
+        return "error", str(exc)
+
+
 TOKENS = ["1", "-2.5", "1e5", "1E-3", "+1.5", ".5", "5.", "-0", "0.1", "123456789012345678901234567890",
           "1e308", "1e309", "-1e400", "4.9e-324", "2e-330", "inf", "-inf", "nan", "NaN", "Infinity", "-Infinity",
           "1_000", "0x10", "1e", "e5", "--1", "1.2.3", "", " 1", "1 ", "1d5", "\u0661", "true", "1,5", "nan(1)",
@@ -161,14 +169,8 @@ def test_polars_blocks_equal_numpy_blocks(rows, nan, usecols):
     layout = inputs._Layout(",", 2, ("a", "b"), True, usecols, nan, 2)
     block = ("\n".join(",".join(r) for r in rows) + "\n").encode()
 
-    def outcome(parse):
-        try:
-            return "ok", parse()
-        except InputError as exc:
-            return "error", str(exc)
-
-    exact = outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
+    fast = _outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0]
     if exact[0] == "ok":
         assert exact[1].shape == fast[1].shape and np.array_equal(exact[1], fast[1], equal_nan=True)
@@ -201,14 +203,8 @@ def test_polars_blocks_equal_numpy_blocks_for_wide_rows(rows, nan, usecols, fina
     layout = inputs._Layout(";", 6, tuple("abcdef"), True, usecols, nan, 2)
     block = ("\n".join(";".join(r) for r in rows) + ("\n" if final_newline else "")).encode()
 
-    def outcome(parse):
-        try:
-            return "ok", parse()
-        except InputError as exc:
-            return "error", str(exc)
-
-    exact = outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
+    fast = _outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0], (exact, fast)
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1], equal_nan=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .distributions import normal_ppf, signed_rank_test, t_sf
-from .norms import norm, power_mean, power_sum
+from .norms import norm, power_mean, power_sum, scaled
 from .result import Result
 
 #: Metric names as shown, in their default order.
@@ -77,15 +77,6 @@ def default_loss(sort_by: str) -> str:
 def _mean(x: np.ndarray) -> float:
     """Mean in extended precision (rounded once), for signed values."""
     return float(np.sum(x, dtype=np.longdouble) / x.size) if x.size else math.nan
-
-
-def _scaled(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """x / s and s, s the power of two at or below max |x| (exact): sums of powers neither over- nor underflow."""
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    if peak == 0 or not math.isfinite(peak):
-        return x, 1.0
-    s = math.ldexp(1.0, math.frexp(peak)[1] - 1)
-    return x / s, s
 
 
 _CHUNK = 1 << 20
@@ -295,7 +286,7 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
         return PairedTest(None, None, "DM-HLN", f"the horizon {horizon} needs more than {horizon} observations (n = {n})")
     if not np.any(d):
         return PairedTest(None, None, "DM-HLN", "the losses are identical")
-    d, _ = _scaled(d)  # the statistic does not depend on the scale; the sums then cannot over- or underflow
+    d, _ = scaled(d)  # the statistic does not depend on the scale; the sums then cannot over- or underflow
     dbar = _mean(d)
     (gamma0,) = _moments(d, dbar)
     if gamma0 == 0 or not np.any(d != dbar):
@@ -428,7 +419,7 @@ def bootstrap_intervals(d: np.ndarray, confidence: float = 0.95, replicates: int
     resample: list[int] = []
     heavy = False
     for j in range(m):
-        col, sc = _scaled(np.ascontiguousarray(d[:, j]))
+        col, sc = scaled(np.ascontiguousarray(d[:, j]))
         if replicates is None and n > RESAMPLE_LIMIT:
             interval = _large_sample(col, sc, alpha, block)
             if interval is not None:
@@ -457,7 +448,7 @@ def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Int
     if block > n:
         return [Interval(None, None, f"undefined: blocks of {block} need at least {block} observations (n = {n})")] * m
     rng = np.random.default_rng(seed)
-    cols, scales = zip(*(_scaled(np.ascontiguousarray(d[:, j])) for j in range(m)))
+    cols, scales = zip(*(scaled(np.ascontiguousarray(d[:, j])) for j in range(m)))
     means = np.empty((b, m))
     batch = max(1, (1 << 20) // n)
     nblocks = -(-n // block)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .norms import INF, NormAccumulator, column_name, matrix_norm, order_name
+from .norms import INF, NormAccumulator, column_name, matrix_norm, order_name, scaled
 from .result import ColumnBatch, Result
 
 #: Default tolerance of :func:`check` on the relative error (see its notes).
@@ -60,15 +60,6 @@ class Gradient:
     @property
     def differentiable(self) -> bool:
         return not bool(self.nondiff.any())
-
-
-def _scaled(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """x / s and s, with s the power of two at or below max |x| (exact scaling)."""
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    if peak == 0 or not math.isfinite(peak):
-        return x, 1.0
-    s = math.ldexp(1.0, math.frexp(peak)[1] - 1)
-    return x / s, s
 
 
 def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
@@ -331,8 +322,8 @@ def matrix_grad(a, order: str = "fro") -> Gradient:
             nondiff |= zero_in
             reasons.append(f"a zero entry in the largest {what}: subgradient 0 there")
         return Gradient(g, value, nondiff, reasons)
-    scaled, _ = _scaled(a)
-    u, sv, vt = np.linalg.svd(scaled, full_matrices=False)
+    a_scaled, _ = scaled(a)
+    u, sv, vt = np.linalg.svd(a_scaled, full_matrices=False)
     tol = sv.max() * max(a.shape) * np.finfo(np.float64).eps
     if order == "2":
         ties = int((sv >= sv[0] - tol).sum())

@@ -121,6 +121,20 @@ def order_kind(p: float) -> str:
     return "not a norm"
 
 
+def scaled(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """x / s and s, with s the power of two at or below max |x|: exact, and sums of powers of x / s
+    neither overflow nor underflow. An all-zero or non-finite x comes back unscaled (s = 1).
+
+    >>> scaled(np.array([3e300, -1e300]))[1] == 2.0 ** 998
+    True
+    """
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak == 0 or not math.isfinite(peak):
+        return x, 1.0
+    s = math.ldexp(1.0, math.frexp(peak)[1] - 1)
+    return x / s, s
+
+
 def _scaled_sum(a: np.ndarray, p: float, scale: float):
     """Sum of (a / scale) ** p for non-negative finite ``a``, accurately."""
     if scale != 1.0:
