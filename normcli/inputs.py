@@ -40,6 +40,7 @@ BLOCK_SIZE = 4 << 20
 # about 0.3 s, pays for itself within two blocks of a wide file).
 _INLINE_BLOCKS = 4
 _INLINE_BLOCKS_POLARS = 2
+_LARGE_FILE = 32 << 20  # a regular file this big goes to polars (when installed) from its first block
 
 #: Text parsers for delimited input, chosen with NORMCLI_READER (default auto: polars for
 #: large inputs when it is installed, the ``fast`` extra; numpy otherwise).
@@ -616,7 +617,7 @@ def _import_polars(mode: str):
     return polars
 
 
-def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: int) -> Iterator:
+def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: int, large: bool = False) -> Iterator:
     """Apply ``func(layout, block, line)`` to each block, in order.
 
     Blocks are parsed inline, each result handed on at once, until the
@@ -626,19 +627,24 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
     polars uses every core itself), and otherwise a pool of worker
     processes parses ahead while the caller reduces. Small inputs never pay
     for either, and a pipe fed slowly (small blocks) keeps streaming
-    without delay. ``NORMCLI_READER=polars`` uses polars from the first
-    block (the tests run the input suite that way), ``numpy`` never.
+    without delay. ``large`` (a regular file known to be big) skips the
+    wait: polars, when installed, starts at the first block.
+    ``NORMCLI_READER=polars`` uses polars from the first block (the tests
+    run the input suite that way), ``numpy`` never.
     """
     line = first_line
     pending = iter(blocks)
     mode = _reader()
     # polars splits on one byte; a one-column file has no delimiter at all.
     polars_ok = layout.ncols == 1 or (layout.delimiter is not None and len(layout.delimiter.encode()) == 1)
-    if mode == "polars" and polars_ok:
+    if polars_ok and (mode == "polars" or (mode == "auto" and large and _polars_installed())):
         pl = _import_polars(mode)
         yield from _read_ahead(lambda block, at: _polars_block(pl, func, layout, block, at), pending, line)
         return
     workers = _workers()
+    if large and workers >= 2:
+        yield from _process_pool(func, layout, pending, line, workers)
+        return
     full = 0
     for block in pending:
         yield func(layout, block, line)
@@ -709,28 +715,29 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int) -> t
     line, column and text of an error: both readers give the same numbers
     and the same errors.
 
-    Returns (result, lines in the block): without blank lines polars makes
-    one row per line, which saves counting newlines.
+    Returns (result, lines in the block).
     """
     separator = layout.delimiter or ","  # one column: any byte the block does not hold
-    if (_has_any(block, b'"#\r') or (layout.delimiter is None and (b"," in block or layout.ncols != 1))
-            or b"\n\n" in block or block.startswith(b"\n")):
-        return func(layout, block, first_line), block.count(b"\n")
+    newlines = block.count(b"\n")
+    if _has_any(block, b'"#\r') or (layout.delimiter is None and (b"," in block or layout.ncols != 1)):
+        return func(layout, block, first_line), newlines
     # polars checks the field count of every line only when it reads every column: for a few
     # columns that is cheaper than counting delimiters; for many, numpy counts them first.
     wanted = list(range(layout.ncols)) if layout.ncols <= 4 else sorted(set(layout.usecols))
     if len(wanted) < layout.ncols and not _uniform_bytes(layout, block):
-        return func(layout, block, first_line), block.count(b"\n")
+        return func(layout, block, first_line), newlines
     try:
         frame = pl.read_csv(
             block, has_header=False, separator=separator, quote_char=None,
             schema={f"c{j}": pl.Float64 for j in range(layout.ncols)}, columns=wanted, raise_if_empty=False,
         )
     except (pl.exceptions.PolarsError, ValueError):  # any refusal: the exact path decides and explains
-        return func(layout, block, first_line), block.count(b"\n")
-    lines = frame.height - (0 if block.endswith(b"\n") or not block else 1)
-    if frame.height and sum(frame.null_count().row(0)):
-        return func(layout, block, first_line), lines
+        return func(layout, block, first_line), newlines
+    # A blank line is a row of nulls; a row per line is checked all the same, so that a
+    # polars that skipped blank lines could not shift the line numbers of later errors.
+    if frame.height != newlines + (0 if block.endswith(b"\n") or not block else 1) or (
+            frame.height and sum(frame.null_count().row(0))):
+        return func(layout, block, first_line), newlines
     used = sorted(set(layout.usecols))
     if len(used) < len(wanted):  # every column was read to check the field counts; convert only the used ones
         frame, wanted = frame.select([f"c{j}" for j in used]), used
@@ -739,8 +746,8 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int) -> t
     if tuple(wanted) != layout.usecols:
         arr = arr[:, [wanted.index(j) for j in layout.usecols]]
     if not np.isfinite(arr).all():
-        return func(layout, block, first_line), lines
-    return ([arr] if func is _parse_row_block else arr), lines
+        return func(layout, block, first_line), newlines
+    return ([arr] if func is _parse_row_block else arr), newlines
 
 
 def _process_pool(func, layout: _Layout, pending: Iterator[bytes], line: int, workers: int) -> Iterator:
@@ -837,6 +844,17 @@ def _metered(blocks: Iterator[bytes], stream, meter) -> Iterator[bytes]:
         meter.close()  # the input is read (or abandoned): the bar goes before any output
 
 
+def _large_file(stream) -> bool:
+    """Whether ``stream`` is a regular file with at least _LARGE_FILE bytes left (a pipe: unknown, no)."""
+    try:
+        st = os.fstat(stream.fileno())
+        import stat
+
+        return stat.S_ISREG(st.st_mode) and st.st_size - os.lseek(stream.fileno(), 0, os.SEEK_CUR) >= _LARGE_FILE
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+
+
 def _is_regular(stream) -> bool:
     import stat
 
@@ -906,9 +924,10 @@ def _columns(spec: InputSpec, kind: tuple) -> Columns:
         use = _select(spec.columns, names, False)
         return Columns([names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan), spec.nan)
     _, stream, where, close, head = kind
+    large = _large_file(stream)
     layout, blocks, first = _text_start(spec, stream, where, head)
     names = [layout.names[j] for j in layout.usecols]
-    chunks = _closing(_parallel_map(_parse_table_block, layout, blocks, first), stream if close else None)
+    chunks = _closing(_parallel_map(_parse_table_block, layout, blocks, first, large), stream if close else None)
     return Columns(names, _nonempty(chunks, where), spec.nan)
 
 
@@ -965,8 +984,9 @@ def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
         arr = arr[:, list(_select(spec.columns, names, False))]
         return _row_blocks(_checked_npy(arr, spec.nan), spec.nan)
     _, stream, where, close, head = kind
+    large = _large_file(stream)
     layout, blocks, first = _text_start(spec, stream, where, head)
-    groups = _parallel_map(_parse_row_block, layout, blocks, first)
+    groups = _parallel_map(_parse_row_block, layout, blocks, first, large)
     flat = (g for gs in groups for g in gs)
     return _row_blocks(_closing(flat, stream if close else None), spec.nan)
 

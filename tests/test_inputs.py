@@ -210,3 +210,46 @@ def test_polars_blocks_equal_numpy_blocks_for_wide_rows(rows, nan, usecols, fina
         assert np.array_equal(exact[1], fast[1], equal_nan=True)
     else:
         assert exact[1] == fast[1]
+
+
+@pytest.mark.parametrize("polars_installed", [True, False])
+@pytest.mark.parametrize("rows", [False, True])
+def test_a_large_regular_file_goes_parallel_from_its_first_block(monkeypatch, tmp_path, polars_installed, rows):
+    """A file known to be large skips the inline blocks: polars (or the worker pool) from block one."""
+    if polars_installed:
+        pytest.importorskip("polars")
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(inputs, "_LARGE_FILE", 1024)
+    monkeypatch.setenv("NORMCLI_READER", "auto")
+    monkeypatch.setenv("NORMCLI_WORKERS", "2")
+    monkeypatch.setattr(inputs, "_polars_installed", lambda: polars_installed)
+    used = []
+    real_polars, real_pool = inputs._polars_block, inputs._process_pool
+    monkeypatch.setattr(inputs, "_polars_block", lambda pl, func, layout, block, at: (
+        used.append(("polars", at)) or real_polars(pl, func, layout, block, at)))
+    monkeypatch.setattr(inputs, "_process_pool", lambda func, layout, pending, line, workers: (
+        used.append(("pool", line)) or real_pool(func, layout, pending, line, workers)))
+    a = np.random.default_rng(5).standard_normal((300, 2))
+    path = tmp_path / "big.csv"
+    path.write_text(_csv(a))
+
+    def read(text_path):
+        with open(text_path, "rb") as fh:
+            spec = inputs.InputSpec(stdin=fh)
+            if rows:
+                return np.vstack([b.data for b in inputs.read_rows(spec)])
+            cols = inputs.read_columns(spec)
+            return np.vstack([np.column_stack(p) for p in cols.chunks()])
+
+    assert np.array_equal(read(path), a)
+    assert used and used[0] == (("polars", 2) if polars_installed else ("pool", 2))
+    bad = _csv(a).splitlines()
+    bad[250] = "1.0,oops"
+    path.write_text("\n".join(bad) + "\n")
+    with pytest.raises(InputError, match=r"^line 251, column 'b': 'oops' is not a number$"):
+        read(path)
+    small = tmp_path / "small.csv"
+    small.write_text(_csv(a[:10]))
+    used.clear()
+    assert np.array_equal(read(small), a[:10])
+    assert all(at > 2 for _, at in used)  # a small file waits for the inline blocks as a pipe does
