@@ -159,6 +159,7 @@ def show(result: Result, fmt: str = "auto", precision: int | None = None, *, con
                 columns = [_format_column(col, fmt_one, precision) for col in picked]
                 out.write("\n".join(map("\t".join, zip(*columns))) + "\n")
                 out.flush()
+        _draw(result, out, *_plain_size(), color=False)
         _warn(result)
     elif fmt == "csv":
         _csv(result, precision, out)
@@ -252,6 +253,28 @@ def _table(result: Result, precision: int | None, console, out) -> None:
     for part in result.extra:
         console.print()
         _table(part, precision, console, out)
+    if result.pictures:
+        console.file.flush()
+        _draw(result, console.file, console.width, max(12, min(console.height - 4, 30)), color=console.is_terminal)
+
+
+def _plain_size() -> tuple[int, int]:
+    """The size of a picture in plain output: COLUMNS and LINES when set, else 80 x 24."""
+    import shutil
+
+    size = shutil.get_terminal_size((80, 24))
+    return max(40, size.columns), max(12, min(size.lines - 4, 30))
+
+
+def _draw(result: Result, out, width: int, height: int, color: bool) -> None:
+    """The result's pictures as text (``plots.text``), one after another."""
+    if not result.pictures:
+        return
+    from . import plots
+
+    for picture in result.pictures:
+        out.write("\n" + plots.text(picture, width, height, color=color).rstrip("\n") + "\n")
+    out.flush()
 
 
 def _new_table(head, cells, styles, label: bool = False, columnwise: bool = False):

@@ -30,6 +30,39 @@ class ColumnBatch:
 
 
 @dataclass
+class Series:
+    """One labelled set of numbers in a :class:`Picture` (plain lists or 1-D arrays).
+
+    * ``curves``: ``x`` and ``y`` are the points of a line, drawn in order.
+    * ``intervals``: ``x`` holds one value (the estimate) and ``y`` holds
+      ``[low, high]`` (its interval; empty when there is none).
+    * ``histograms``: ``x`` holds the sample; ``y`` is unused.
+    """
+
+    label: str
+    x: object
+    y: object = ()
+
+
+@dataclass
+class Picture:
+    """A picture a command can draw: in the terminal (``plots.text``) or to a file (``plots.save``).
+
+    ``kind`` is ``curves`` (lines in the plane; ``equal`` keeps one unit the
+    same length on both axes, as a unit ball needs), ``intervals`` (one
+    horizontal bar per series, with its interval) or ``histograms`` (the
+    distribution of each series, on shared bins).
+    """
+
+    title: str
+    kind: str
+    series: list[Series]
+    xlabel: str = ""
+    ylabel: str = ""
+    equal: bool = False
+
+
+@dataclass
 class Result:
     """What a command computed, in a shape every format can show.
 
@@ -70,6 +103,10 @@ class Result:
         after this one, carried by csv (after a blank line) and json (under
         ``"tables"``); plain shows only this one.
 
+    pictures : list of Picture
+        Drawn after the tables on a terminal and in plain output
+        (``--plot``, ``ball``); csv and json leave them out.
+
     A value may also be a list (a whole gradient of one row): plain output
     spreads it over tab-separated fields, csv and the table join it with
     spaces, json writes an array.
@@ -87,6 +124,7 @@ class Result:
     hidden: list[str] = field(default_factory=list)
     digits: int | None = None
     extra: list["Result"] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)
 
     def iter_batches(self, columnar: bool = False) -> Iterator:
         """Batches of row tuples; with ``columnar``, :class:`ColumnBatch` objects pass through as they are."""
