@@ -211,6 +211,13 @@ PrecisionOpt = Annotated[
 ]
 
 
+PlotOpt = Annotated[bool, typer.Option("--plot", help="Also draw the picture in the terminal (needs normcli[plot]).")]
+SaveOpt = Annotated[
+    Optional[str],
+    typer.Option("--save", help="Write the picture to FILE.png, .svg or .pdf (needs normcli[plot]).", metavar="FILE",
+                 show_default=False),
+]
+
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar on stderr for long reads.")
 ]
@@ -237,6 +244,22 @@ def _input_spec(values, file, column, delimiter, header, nan, quiet: bool = True
 def _check_output(output: str) -> None:
     if output not in FORMATS:
         raise UsageError(f"--output must be one of {', '.join(FORMATS)}, not {output!r}")
+
+
+def _show_pictures(result, output: str, precision, plot: bool, save: str | None) -> None:
+    """Show ``result``; its pictures are drawn with ``plot`` and written to the file ``save``."""
+    from . import plots, render
+
+    if save:
+        plots.check_save_path(save)  # a bad file name or a missing library fails before any output
+    if plot and render.resolve_format(output) in ("table", "plain"):
+        plots.check_terminal()
+    pictures = result.pictures
+    if not plot:
+        result.pictures = []
+    _show(result, output, precision)
+    if save:
+        plots.save(pictures, save)
 
 
 def _show(result, output: str, precision) -> None:
@@ -272,6 +295,11 @@ def norm(
         Optional[str],
         typer.Option("--matrix", help="Treat the selected columns as one matrix: fro nuc 2 -2 1 -1 inf -inf.", show_default=False),
     ] = None,
+    transform: Annotated[
+        Optional[str],
+        typer.Option("--transform", help="A matrix file (CSV or .npy): print ||A x||_p, a norm when A is injective.",
+                     metavar="FILE", show_default=False),
+    ] = None,
     file: FileOpt = None,
     column: ColumnOpt = None,
     delimiter: DelimiterOpt = None,
@@ -293,8 +321,8 @@ def norm(
     _check_output(output)
     spec = _input_spec(values, file, column, delimiter, header, nan, quiet, streams=rows)
     if matrix is not None:
-        if p or power or mean or rows:
-            raise UsageError("--matrix cannot be combined with --p, --power, --mean or --rows")
+        if p or power or mean or rows or transform:
+            raise UsageError("--matrix cannot be combined with --p, --power, --mean, --rows or --transform")
         if matrix not in norms.MATRIX_ORDERS:
             raise UsageError(f"--matrix must be one of {' '.join(norms.MATRIX_ORDERS)}, not {matrix!r}")
         names, a = inputs.read_matrix(spec)
@@ -308,6 +336,17 @@ def norm(
     kind = "power" if power else "mean" if mean else "norm"
     if kind == "power" and any(o in (norms.INF, -norms.INF) for o in orders):
         raise UsageError("--power needs a finite p: ||x||_inf^inf is not defined")
+    if transform is not None:
+        from .core import distances
+
+        if kind != "norm":
+            raise UsageError("--transform gives ||A x||_p; it cannot be combined with --power or --mean")
+        A = _matrix_file(transform, "--transform")
+        if rows:
+            return _show(_core_call(distances.transform_rows_result, A, inputs.read_rows(spec), orders), output,
+                         precision)
+        x, _ = inputs.read_vector(spec)
+        return _show(_core_call(distances.transform_result, A, x, orders), output, precision)
     if rows:
         return _show(norms.rows_table(inputs.read_rows(spec), orders, kind), output, precision)
     cols = inputs.read_columns(spec)
@@ -477,6 +516,8 @@ def compare_models(
     horizon: Annotated[
         int, typer.Option("--horizon", help="Diebold-Mariano horizon h (autocovariances up to h - 1).", min=1)
     ] = 1,
+    plot: PlotOpt = False,
+    save: SaveOpt = None,
     file: FileOpt = None,
     column: ColumnOpt = None,
     delimiter: DelimiterOpt = None,
@@ -520,16 +561,22 @@ def compare_models(
         names, errors, truth_values, omitted = _table_models(spec, truth)
     if baseline is not None and baseline not in names:
         raise UsageError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
-    result = compare.comparison_result(_core_call(
+    comparison = _core_call(
         lambda: compare.compare(names, errors, truth_values, shown=shown, sort_by=sort, baseline=baseline,
-                                loss=loss, confidence=confidence, replicates=bootstrap, seed=seed, horizon=horizon)))
+                                loss=loss, confidence=confidence, replicates=bootstrap, seed=seed, horizon=horizon))
+    result = compare.comparison_result(comparison)
+    if plot or save:
+        from .core import pictures
+
+        values = [comparison.values[name][sort] for name in names]
+        result.pictures = pictures.compare_pictures(names, errors, truth_values, sort, values, confidence)
     if omitted:
         result.notes.insert(0, f"omitted {omitted} observation(s) with a missing or non-finite value in any "
                                "column (--nan omit), for every model, so the comparison stays paired")
         if horizon > 1:
             result.warnings.append(f"--nan omit removed {omitted} observation(s) from a series tested with "
                                    f"--horizon {horizon}: the autocovariances are computed across the gaps")
-    _show(result, output, precision)
+    _show_pictures(result, output, precision, plot, save)
 
 
 def _inline_models(models: list[str], truth: str | None, spec):
@@ -680,6 +727,9 @@ def regstep(
     solve: Annotated[
         bool, typer.Option("--solve", help="With --data: also print the closed-form ridge solution w*.")
     ] = False,
+    plot: Annotated[bool, typer.Option("--plot", help="With --steps: draw the objective and ||w||_2 per step "
+                                       "(needs normcli[plot]).")] = False,
+    save: SaveOpt = None,
     column: ColumnOpt = None,
     delimiter: DelimiterOpt = None,
     header: HeaderOpt = None,
@@ -737,7 +787,14 @@ def regstep(
         raise UsageError("--solve is the closed-form ridge solution; with --l1 there is none (iterate with --steps)")
     if every is not None and steps == 1:
         raise UsageError("--every sets the rows of the trajectory of --steps N (N > 1)")
+    if (plot or save) and steps == 1:
+        raise UsageError("--plot and --save draw the trajectory of --steps N (N > 1)")
     every = every or (1 if steps <= 20 else -(-steps // 20))
+    record = every
+    if plot or save:
+        from .core import pictures
+
+        record = pictures.plot_every(steps, every)  # more points for the picture; the table keeps its rows
     fmt = dict(delimiter=delimiter, header=header)
     # Weights: values, --weights, or a piped stdin (unless --data reads it); with --data they may be absent (w = 0).
     w = _vector_arg(weights, values, "--weights", fmt, stdin_ok=data != "-" and grad != "-",
@@ -757,8 +814,9 @@ def regstep(
         elif w.size != d:
             extra = f" (or {d + 1} with the intercept b last)" if intercept else ""
             raise InputError(f"--weights has {w.size} value(s) but --data has {d} feature column(s){extra}")
-        traj = _core_call(lambda: reg.iterate(w, lr, penalty, steps, every, data=(X, y), intercept=intercept,
+        traj = _core_call(lambda: reg.iterate(w, lr, penalty, steps, record, data=(X, y), intercept=intercept,
                                               b=b if intercept else None))
+        drawn = _thin_records(traj, every)
         solution = _core_call(lambda: reg.ridge_solve(X, y, penalty, intercept)) if solve else None
         ib = None if traj.b is None else (traj.final_b_before, traj.final_b_grad, traj.b)
         if steps == 1:
@@ -773,7 +831,9 @@ def regstep(
                                    "(--nan omit)")
         if not started:
             result.notes.insert(0, "starting from w = 0 (no --weights given)")
-        return _show(result, output, precision)
+        if plot or save:
+            result.pictures = pictures.trajectory_pictures(drawn)
+        return _show_pictures(result, output, precision, plot, save)
 
     if w is None:
         raise UsageError("give the weights (as values, --weights, or on stdin) and --grad, or --data with --target")
@@ -785,9 +845,329 @@ def regstep(
     if steps == 1:
         result = reg.step_result(_core_call(reg.step, w, g, lr, penalty), penalty, lr)
     else:
-        result = reg.trajectory_result(_core_call(lambda: reg.iterate(w, lr, penalty, steps, every, grad=g)),
-                                       penalty, lr)
+        traj = _core_call(lambda: reg.iterate(w, lr, penalty, steps, record, grad=g))
+        drawn = _thin_records(traj, every)
+        result = reg.trajectory_result(traj, penalty, lr)
+        if plot or save:
+            result.pictures = pictures.trajectory_pictures(drawn)
+    _show_pictures(result, output, precision, plot, save)
+
+
+def _thin_records(traj, every: int) -> list:
+    """Keep in ``traj`` the records of every ``every``-th step (and the last); return all of them (the picture's)."""
+    records = traj.records
+    traj.records = [r for r in records if r.step % every == 0 or r.step == traj.steps]
+    return records
+
+
+# --------------------------------------------------------------------------
+# The rest of the norms story: dist, normalize, sobolev, ball
+# --------------------------------------------------------------------------
+POrderOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--p", "-p", help="Order, as for norm: a real number, inf, -inf, l1, l2, max, ... [default: 2]",
+                 show_default=False),
+]
+
+
+@app.command(
+    cls=ValuesCommand,
+    short_help="Distances ||a - b||_p, Hamming, distance matrices.  e.g. normcli dist 1,2,3 4,6,8",
+    epilog="Examples: normcli dist 1,2,3 4,6,8  |  normcli dist --p 1 --p inf 0,0 3,-4  |  "
+    "normcli dist --hamming 1,0,1,1 1,1,0,1  |  normcli dist -f preds.csv -c a -c b  |  "
+    "normcli dist --pairwise -f points.csv",
+)
+def dist(
+    values: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="The two vectors A B: numbers (1,2,3 4,6,8), or files of one column or row.",
+                       show_default=False),
+    ] = None,
+    p: POrderOpt = None,
+    hamming: Annotated[bool, typer.Option("--hamming", help="Count the components that differ (and their share).")]
+    = False,
+    pairwise: Annotated[
+        bool, typer.Option("--pairwise", help="The distance matrix of the rows of a file (streamed row by row).")
+    ] = False,
+    by: Annotated[
+        str, typer.Option("--by", help="With --pairwise: the distances between rows or between columns.",
+                          metavar="rows|columns")
+    ] = "rows",
+    file: FileOpt = None,
+    column: ColumnOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    nan: NanOpt = "error",
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The distance ||a - b||_p between two vectors, or the distance matrix of a file's rows.
+
+    A and B are values or files; without them, the two selected columns of
+    a file (or stdin) are A and B. Each difference a_i - b_i is rounded once
+    (as numpy and scipy do); the norm of the differences is exact to about
+    an ulp and safe from overflow.
+    """
+    from . import inputs
+    from .core import distances, norms
+
+    _check_output(output)
+    if by not in ("rows", "columns"):
+        raise UsageError(f"--by must be rows or columns, not {by!r}")
+    if by != "rows" and not pairwise:
+        raise UsageError("--by chooses what --pairwise compares")
+    orders = _orders(p)
+    if hamming and p:
+        raise UsageError("--hamming counts differing components; it takes no --p")
+    spec = _input_spec((), file, column, delimiter, header, nan, quiet)
+    if pairwise:
+        if values:
+            raise UsageError("--pairwise reads a table from --file or stdin, not values")
+        if len(orders) > 1:
+            raise UsageError(f"--pairwise takes one --p (got {len(orders)}); run it once per order")
+        names, table, omitted = inputs.read_table(spec)
+        if by == "columns":
+            table = table.T
+        else:
+            names = [str(i) for i in range(1, table.shape[0] + 1)]
+        result = _core_call(distances.pairwise_result, names, table, orders[0], hamming, by)
+        if omitted:
+            result.notes.insert(0, f"omitted {omitted} row(s) with a missing or non-finite value (--nan omit)")
+        return _show(result, output, precision)
+    if values:
+        if len(values) != 2:
+            raise UsageError(f"dist takes two vectors A B (e.g. 1,2,3 4,6,8); got {len(values)} argument(s)")
+        if file is not None or column:
+            raise UsageError("give the vectors either as A B or with --file/--column, not both")
+        fmt = dict(delimiter=delimiter, header=header)
+        a = _vector_arg(values[0], None, "A", fmt, stdin_ok=False)
+        b = _vector_arg(values[1], None, "B", fmt, stdin_ok=False)
+        names = ["A", "B"]
+        omitted = 0
+    else:
+        if file is None and not inputs.stdin_piped():
+            raise UsageError("no input: give two vectors (normcli dist 1,2,3 4,6,8), or a file with two columns")
+        names, table, omitted = inputs.read_table(spec)
+        if table.shape[1] != 2:
+            listed = ", ".join(repr(n) for n in names)
+            raise UsageError(f"dist needs two columns (A and B); the input has {table.shape[1]} ({listed}): "
+                             "select two with --column, or use --pairwise")
+        a, b = table[:, 0], table[:, 1]
+    if a.size != b.size:
+        raise InputError(f"{names[0]} has {a.size} value(s) but {names[1]} has {b.size}")
+    if hamming:
+        result = distances.hamming_result(a, b, names)
+    else:
+        result = _core_call(distances.distance_result, a, b, orders, names)
+    if omitted:
+        result.notes.insert(0, f"omitted {omitted} row(s) with a missing or non-finite value (--nan omit)")
     _show(result, output, precision)
+
+
+def _orders(p) -> list[float]:
+    from .core import norms
+
+    try:
+        return [norms.parse_order(t) for t in (p or ["2"])]
+    except ValueError as exc:
+        raise UsageError(f"--p: {exc}") from None
+
+
+def _one_order(p, command: str) -> float:
+    if p and len(p) > 1:
+        raise UsageError(f"{command} takes one --p (got {len(p)}: {', '.join(p)}); run it once per order")
+    return _orders(p)[0]
+
+
+@app.command(
+    cls=ValuesCommand,
+    short_help="Unit vectors x / ||x||_p.  e.g. normcli normalize 3,4",
+    epilog="Examples: normcli normalize 3,4  |  normcli normalize --p 1 1,1,2  |  "
+    "normcli normalize --rows -f embeddings.csv | normcli norm --rows",
+)
+def normalize(
+    values: Values = None,
+    p: POrderOpt = None,
+    file: FileOpt = None,
+    column: ColumnOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    rows: RowsOpt = False,
+    nan: NanOpt = "error",
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Divide each vector by its p-norm: x / ||x||_p, one value per line (each row with --rows).
+
+    A zero vector stays zero, with a note (as scikit-learn's normalize).
+    Plain output is the unit vector itself, so it feeds the other commands.
+    """
+    from . import inputs
+    from .core import distances
+
+    _check_output(output)
+    order = _one_order(p, "normalize")
+    if order == 0:
+        raise UsageError("--p 0 counts non-zeros: x / ||x||_0 is not a unit vector of anything; give p != 0")
+    spec = _input_spec(values, file, column, delimiter, header, nan, quiet, streams=rows)
+    if rows:
+        if nan == "propagate":
+            raise UsageError("--nan propagate has no unit vector to give; use --nan omit or error")
+        return _show(distances.normalize_rows_result(inputs.read_rows(spec), order), output, precision)
+    x, _ = inputs.read_vector(spec)
+    _show(_core_call(distances.normalize_result, x, order), output, precision)
+
+
+@app.command(
+    cls=ValuesCommand,
+    short_help="Sobolev norms W^{k,p} and H^s of sampled functions.  e.g. normcli sobolev --dx 0.1 -f f.csv",
+    epilog="Examples: normcli sobolev --dx 0.01 -f f.csv  |  normcli sobolev --x x -c f -f samples.csv --k 2  |  "
+    "normcli sobolev --periodic --s 0.5 --dx 0.0061359 -f f.csv",
+)
+def sobolev(
+    values: Values = None,
+    dx: Annotated[
+        Optional[float], typer.Option("--dx", help="Grid step of the samples (or give --x).", show_default=False)
+    ] = None,
+    x: Annotated[
+        Optional[str],
+        typer.Option("--x", help="Column of the sample points (uniformly spaced); the other selected column is f.",
+                     show_default=False),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="Highest derivative order (finite differences).", min=0, max=8)] = 1,
+    p: POrderOpt = None,
+    periodic: Annotated[
+        bool, typer.Option("--periodic", help="f is periodic: the spectral H^s norm (FFT; p = 2).")
+    ] = False,
+    s: Annotated[
+        Optional[float],
+        typer.Option("--s", help="With --periodic: the order s >= 0 of H^s, fractional allowed. [default: --k]",
+                     show_default=False),
+    ] = None,
+    weights: Annotated[
+        str, typer.Option("--weights", help="With --periodic: bessel ((1 + xi^2)^s) or sum (sum over j <= k of "
+                          "xi^(2j), the W^{k,2} norm).", metavar="bessel|sum")
+    ] = "bessel",
+    quadrature: Annotated[
+        str, typer.Option("--quadrature", help="rect: dx * sum (each sample a cell; periodic data without the "
+                          "endpoint); trapezoid: both endpoints included.", metavar="rect|trapezoid")
+    ] = "rect",
+    file: FileOpt = None,
+    column: ColumnOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The Sobolev norm of a function sampled on a uniform grid, with each term.
+
+    W^{k,p}: (sum over j <= k of ||f^(j)||_p^p)^(1/p), derivatives by
+    second-order finite differences and integrals dx * sum |g|^p. With
+    --periodic: the H^s norm from the Fourier coefficients, weights
+    (1 + xi^2)^s with angular frequency xi. No division by the length.
+    """
+    from . import inputs
+    from .core import sobolev as sob
+
+    _check_output(output)
+    order = _one_order(p, "sobolev")
+    if weights not in ("bessel", "sum"):
+        raise UsageError(f"--weights must be bessel or sum, not {weights!r}")
+    if quadrature not in ("rect", "trapezoid"):
+        raise UsageError(f"--quadrature must be rect or trapezoid, not {quadrature!r}")
+    if (dx is None) == (x is None):
+        raise UsageError("give the grid step with --dx H or the sample points with --x COL (one of them)")
+    if dx is not None and not (math.isfinite(dx) and dx > 0):
+        raise UsageError(f"--dx must be a finite number > 0, not {dx:g}")
+    if periodic:
+        if order != 2:
+            raise UsageError("--periodic computes the spectral H^s norm, which is p = 2; drop --p or --periodic")
+        if s is not None and not (math.isfinite(s) and s >= 0):
+            raise UsageError(f"--s must be a finite number >= 0, not {s:g}")
+        if quadrature != "rect":
+            raise UsageError("--periodic integrates over whole periods (rect); --quadrature does not apply")
+        if weights == "sum" and s is not None:
+            raise UsageError("--weights sum uses the integer --k; --s is for the bessel weights")
+    else:
+        for flag, given in (("--s", s is not None), ("--weights", weights != "bessel")):
+            if given:
+                raise UsageError(f"{flag} needs --periodic (the spectral norm)")
+        if not (order >= 1 or (0 < order < 1)):
+            raise UsageError(f"--p must be > 0 for a Sobolev norm, not {p[0] if p else order}")
+    spec = _input_spec(values, file, column, delimiter, header, "error", quiet)
+    if x is not None:
+        if values:
+            raise UsageError("--x names a column of a file; the values were given as arguments")
+        f, xs = inputs.read_vector(spec, x)
+        step = _core_call(sob.grid_step, xs)
+    else:
+        f, _ = inputs.read_vector(spec)
+        step = dx
+    name = column[0] if column and len(column) == 1 else "f"
+    if periodic:
+        outcome = _core_call(lambda: sob.sobolev_spectral(f, step, s=k if s is None else s, weights=weights,
+                                                          k=k if weights == "sum" else None))
+    else:
+        outcome = _core_call(lambda: sob.sobolev_fd(f, step, k=k, p=order, quadrature=quadrature))
+    _show(sob.sobolev_result(name, outcome), output, precision)
+
+
+@app.command(
+    short_help="Draw unit balls of p-norms in the plane.  e.g. normcli ball --p 1 --p 2 --p inf",
+    epilog="Examples: normcli ball --p 1 --p 2 --p inf --p 0.5  |  normcli ball --p 1 --transform A.csv  |  "
+    "normcli ball --p 2 --save ball.png",
+)
+def ball(
+    p: Annotated[
+        Optional[list[str]],
+        typer.Option("--p", "-p", help="Order p > 0 (repeatable), as for norm. [default: 1, 2 and inf]",
+                     show_default=False),
+    ] = None,
+    transform: Annotated[
+        Optional[str],
+        typer.Option("--transform", help="A 2-column matrix A (CSV or .npy): draw {x : ||A x||_p <= 1}.",
+                     metavar="FILE", show_default=False),
+    ] = None,
+    save: SaveOpt = None,
+    output: OutputOpt = "auto",
+    precision: PrecisionOpt = None,
+) -> None:
+    """Draw the unit balls {x in R^2 : ||x||_p <= 1} in the terminal, with their shapes and areas.
+
+    L1 is the diamond (cross-polytope), L2 the disc, L-inf the square,
+    p < 1 a star (not convex: a quasi-norm). With --transform the balls of
+    ||A x||_p, the norm A induces when it is injective.
+    """
+    from .core import distances, pictures
+
+    _check_output(output)
+    orders = _orders(p or ["1", "2", "inf"])
+    for order in orders:
+        if not order > 0:
+            raise UsageError(f"--p {order:g}: the unit ball of p <= 0 is unbounded; give p > 0")
+    A = None
+    if transform is not None:
+        A = _matrix_file(transform, "--transform")
+        if A.shape[1] != 2:
+            raise InputError(f"--transform: the ball is drawn in the plane, so A needs 2 columns; it has {A.shape[1]}")
+    result = _core_call(pictures.ball_result, orders, lambda q: distances.ball_boundary(q, A), A)
+    _show_pictures(result, output, precision, True, save)
+
+
+def _matrix_file(path: str, what: str):
+    """A matrix from a CSV/TSV or .npy file (every column is a matrix column; values must be finite)."""
+    from . import inputs
+
+    if not os.path.exists(path):
+        raise InputError(f"{what}: no such file: {path}")
+    try:
+        _, A, _ = inputs.read_table(inputs.InputSpec((), path))
+    except NormcliError as exc:
+        raise type(exc)(f"{what}: {_finite_message(str(exc), 'the matrix A')}") from None
+    return A
 
 
 def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bool = False):
@@ -836,9 +1216,9 @@ def _finite_tokens(tokens, what: str):
     return x
 
 
-def _finite_message(message: str) -> str:
-    """An input error without the --nan advice: weights and gradients must simply be finite."""
-    return message.replace("; use --nan omit or --nan propagate", " (weights and gradients must be finite)")
+def _finite_message(message: str, what: str = "weights and gradients") -> str:
+    """An input error without the --nan advice: weights, gradients and matrices must simply be finite."""
+    return message.replace("; use --nan omit or --nan propagate", f" ({what} must be finite)")
 
 
 def _core_call(func, *args):

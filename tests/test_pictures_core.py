@@ -73,3 +73,17 @@ def test_compare_pictures_shapes():
 def test_plot_every_divides_the_table_interval(steps, every, want):
     got = pictures.plot_every(steps, every)
     assert got == want and every % got == 0
+
+
+def test_polygon_area_of_a_square_and_a_fine_circle():
+    assert pictures.polygon_area([1, -1, -1, 1], [1, 1, -1, -1]) == 4.0
+    t = np.linspace(0, 2 * np.pi, 20001)
+    assert pictures.polygon_area(np.cos(t), np.sin(t)) == pytest.approx(math.pi, rel=1e-7)
+
+
+def test_ball_result_of_a_tall_matrix_uses_the_outline():
+    from normcli.core import distances
+
+    A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # ||A x||_inf = max(|x1|, |x2|, |x1 + x2|): a hexagon
+    r = pictures.ball_result([math.inf], lambda q: distances.ball_boundary(q, A), A)
+    assert r.rows[0][2] == pytest.approx(3.0, rel=1e-12)  # the hexagon with vertices (1,0), (0,1), (-1,1), ...

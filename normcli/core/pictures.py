@@ -67,27 +67,38 @@ def ball_result(orders: Sequence[float], boundary, A: np.ndarray | None = None) 
     ``boundary(p)`` gives the closed curve (x, y) of {x : ||A x||_p = 1};
     with A the area is that of the p-ball divided by |det A|.
     """
-    det = 1.0
-    if A is not None:
-        det = abs(float(np.linalg.det(A)))
+    square = A is None or A.shape[0] == A.shape[1]
+    det = 1.0 if A is None or not square else abs(float(np.linalg.det(A)))
     rows = []
     series = []
     for p in orders:
         x, y = boundary(p)
         name = _order_label(p)
-        rows.append((name, ball_shape(p, A is not None), ball_area(p) / det,
-                     float(np.max(np.abs(x))), float(np.max(np.abs(y)))))
+        area = ball_area(p) / det if square else polygon_area(x, y)
+        rows.append((name, ball_shape(p, A is not None) if square else "convex body" if p >= 1 else "star",
+                     area, float(np.max(np.abs(x))), float(np.max(np.abs(y)))))
         series.append(Series(name, x, y))
     what = "||A x||_p <= 1" if A is not None else "||x||_p <= 1"
-    notes = [f"the set {{x in R^2 : {what}}}; area 4 Gamma(1 + 1/p)^2 / Gamma(1 + 2/p)"
-             + (" / |det A|" if A is not None else "")]
+    if square:
+        notes = [f"the set {{x in R^2 : {what}}}; area 4 Gamma(1 + 1/p)^2 / Gamma(1 + 2/p)"
+                 + (" / |det A|" if A is not None else "")]
+    else:
+        notes = [f"the set {{x in R^2 : {what}}}; A has {A.shape[0]} rows, so the area is that of the drawn "
+                 "outline (a polygon through the boundary points)"]
     if any(p < 1 for p in orders):
         notes.append("p < 1: not a norm (the triangle inequality fails), so the ball is not convex")
     if A is not None:
-        notes.append(f"A = {_matrix_text(A)}; det A = {float(np.linalg.det(A)):.17g}")
+        notes.append(f"A = {_matrix_text(A)}" + (f"; det A = {float(np.linalg.det(A)):.17g}" if square else ""))
     picture = Picture(f"Unit balls {what}", "curves", series, "x1", "x2", equal=True)
     return Result(f"Unit balls in the plane: {what}", ["shape", "area", "max |x1|", "max |x2|"], rows,
                   label="p", notes=notes, plain=[1], pictures=[picture])
+
+
+def polygon_area(x, y) -> float:
+    """The area enclosed by the closed polygon through (x_i, y_i) (the shoelace formula)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
 
 def _order_label(p: float) -> str:
