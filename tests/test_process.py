@@ -144,7 +144,8 @@ def test_ctrl_c_exits_130_quietly():
         proc.kill()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["compare-models", "--help"], ["regstep", "--help"], ["--version"]])
+@pytest.mark.parametrize("args", [["--help"], ["norm", "--help"], ["compare-models", "--help"], ["regstep", "--help"],
+                                  ["dist", "--help"], ["ball", "--help"], ["sobolev", "--help"], ["--version"]])
 def test_help_does_not_import_numpy_or_rich_tables(args):
     code = (
         "import sys\n"
@@ -208,14 +209,16 @@ def test_shell_completion_is_light_and_works():
 @pytest.mark.parametrize("args", [
     ["norm", "1,2,3"], ["grad", "3,4"], ["regstep", "--lr", "0.1", "--l2", "0.01", "--grad", "0.1,0.2", "0.5,1"],
     ["compare-models", "-m", "A=-5,8,-3,-12,4,4,6", "-m", "B=10,-7,12,-18,-6,-8,13"],
+    ["dist", "1,2,3", "4,6,8"], ["normalize", "3,4"], ["sobolev", "--dx", "0.1", "1,2,4,8"],
 ])
 def test_one_shot_runs_import_neither_scipy_nor_polars_nor_rich(args):
+    heavy = {'rich', 'scipy', 'polars', 'plotext', 'matplotlib'}
     code = (
         "import sys\n"
         "from normcli.cli import main\n"
         f"sys.argv = ['normcli', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'scipy', 'polars'}), file=sys.stderr)\n"
+        f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {heavy!r}), file=sys.stderr)\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout and "HEAVY []" in r.stderr, r.stderr
@@ -262,7 +265,8 @@ def test_progress_bar_on_a_terminal_stderr_only_and_never_with_quiet(tmp_path):
 
 def test_the_console_script_builds_only_the_invoked_command_and_still_lists_all():
     r = run(["--help"])
-    assert all(c in r.stdout for c in ("norm", "grad", "compare-models", "regstep"))
+    assert all(c in r.stdout for c in ("norm", "grad", "compare-models", "regstep", "dist", "normalize", "sobolev",
+                                       "ball"))
     r = run(["regstep", "--lr", "0.1", "--grad", "0", "1"])
     assert (r.returncode, r.stdout) == (0, "1.0\n")
     r = run(["nosuch"])

@@ -77,7 +77,7 @@ def ball_result(orders: Sequence[float], boundary, A: np.ndarray | None = None) 
         area = ball_area(p) / det if square else polygon_area(x, y)
         rows.append((name, ball_shape(p, A is not None) if square else "convex body" if p >= 1 else "star",
                      area, float(np.max(np.abs(x))), float(np.max(np.abs(y)))))
-        series.append(Series(name, x, y))
+        series.append(Series(f"p = {name}", x, y))
     what = "||A x||_p <= 1" if A is not None else "||x||_p <= 1"
     if square:
         notes = [f"the set {{x in R^2 : {what}}}; area 4 Gamma(1 + 1/p)^2 / Gamma(1 + 2/p)"
