@@ -250,16 +250,13 @@ def _show_pictures(result, output: str, precision, plot: bool, save: str | None)
     """Show ``result``; its pictures are drawn with ``plot`` and written to the file ``save``."""
     from . import plots, render
 
-    if save:
-        plots.check_save_path(save)  # a bad file name or a missing library fails before any output
     if plot and render.resolve_format(output) in ("table", "plain"):
-        plots.check_terminal()
-    pictures = result.pictures
+        plots.check_terminal()  # a missing library fails before any output
+    if save is not None:
+        plots.save(result.pictures, save)  # written first: a file that cannot be written leaves stdout empty
     if not plot:
         result.pictures = []
     _show(result, output, precision)
-    if save:
-        plots.save(pictures, save)
 
 
 def _show(result, output: str, precision) -> None:
@@ -341,6 +338,8 @@ def norm(
 
         if kind != "norm":
             raise UsageError("--transform gives ||A x||_p; it cannot be combined with --power or --mean")
+        if nan == "propagate":
+            raise UsageError("--transform needs finite x: use --nan error or --nan omit")
         A = _matrix_file(transform, "--transform")
         if rows:
             return _show(_core_call(distances.transform_rows_result, A, inputs.read_rows(spec), orders), output,
@@ -565,7 +564,7 @@ def compare_models(
         lambda: compare.compare(names, errors, truth_values, shown=shown, sort_by=sort, baseline=baseline,
                                 loss=loss, confidence=confidence, replicates=bootstrap, seed=seed, horizon=horizon))
     result = compare.comparison_result(comparison)
-    if plot or save:
+    if plot or save is not None:
         from .core import pictures
 
         values = [comparison.values[name][sort] for name in names]
@@ -787,11 +786,11 @@ def regstep(
         raise UsageError("--solve is the closed-form ridge solution; with --l1 there is none (iterate with --steps)")
     if every is not None and steps == 1:
         raise UsageError("--every sets the rows of the trajectory of --steps N (N > 1)")
-    if (plot or save) and steps == 1:
+    if (plot or save is not None) and steps == 1:
         raise UsageError("--plot and --save draw the trajectory of --steps N (N > 1)")
     every = every or (1 if steps <= 20 else -(-steps // 20))
     record = every
-    if plot or save:
+    if plot or save is not None:
         from .core import pictures
 
         record = pictures.plot_every(steps, every)  # more points for the picture; the table keeps its rows
@@ -831,7 +830,7 @@ def regstep(
                                    "(--nan omit)")
         if not started:
             result.notes.insert(0, "starting from w = 0 (no --weights given)")
-        if plot or save:
+        if plot or save is not None:
             result.pictures = pictures.trajectory_pictures(drawn)
         return _show_pictures(result, output, precision, plot, save)
 
@@ -848,7 +847,7 @@ def regstep(
         traj = _core_call(lambda: reg.iterate(w, lr, penalty, steps, record, grad=g))
         drawn = _thin_records(traj, every)
         result = reg.trajectory_result(traj, penalty, lr)
-        if plot or save:
+        if plot or save is not None:
             result.pictures = pictures.trajectory_pictures(drawn)
     _show_pictures(result, output, precision, plot, save)
 
@@ -1101,7 +1100,12 @@ def sobolev(
     if x is not None:
         if values:
             raise UsageError("--x names a column of a file; the values were given as arguments")
-        f, xs = inputs.read_vector(spec, x)
+        names, others, xs, _ = _split_target(spec, x, "--x")
+        if others.shape[1] != 1:
+            listed = ", ".join(repr(n) for n in names)
+            raise UsageError(f"--x {x!r} is the sample points; one other column is f, but there are "
+                             f"{others.shape[1]} ({listed}): select f with --column")
+        f = others[:, 0]
         step = _core_call(sob.grid_step, xs)
     else:
         f, _ = inputs.read_vector(spec)
@@ -1131,6 +1135,9 @@ def ball(
         typer.Option("--transform", help="A 2-column matrix A (CSV or .npy): draw {x : ||A x||_p <= 1}.",
                      metavar="FILE", show_default=False),
     ] = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Draw the picture in plain output too (a terminal always gets it).")
+    ] = False,
     save: SaveOpt = None,
     output: OutputOpt = "auto",
     precision: PrecisionOpt = None,
@@ -1154,7 +1161,10 @@ def ball(
         if A.shape[1] != 2:
             raise InputError(f"--transform: the ball is drawn in the plane, so A needs 2 columns; it has {A.shape[1]}")
     result = _core_call(pictures.ball_result, orders, lambda q: distances.ball_boundary(q, A), A)
-    _show_pictures(result, output, precision, True, save)
+    from . import render
+
+    # The picture is the point on a terminal; a pipe gets plain numbers unless --plot asks for it.
+    _show_pictures(result, output, precision, plot or render.resolve_format(output) == "table", save)
 
 
 def _matrix_file(path: str, what: str):

@@ -47,7 +47,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _MAX_SPAN = 1e300
 
 NOTHING = "nothing to draw: no finite values"
-TOO_WIDE = "nothing to draw: the values lie too far apart (more than 1e300)"
+TOO_WIDE = "nothing to draw: the values are beyond 1e300 or lie more than 1e300 apart"
 
 
 # --------------------------------------------------------------------------
@@ -270,7 +270,9 @@ def _too_wide(kind: str, items) -> bool:
         axes = [[0.0] + [v for _, v, _ in items if v is not None] + [b for _, _, bs in items if bs for b in bs]]
     else:
         axes = [[v for _, x in items for v in (x.min(), x.max())]]
-    return any(not float(max(a)) - float(min(a)) <= _MAX_SPAN for a in axes)
+    # Values beyond 1e300 break the libraries' tick arithmetic even when they lie close together.
+    return any(not (float(max(a)) - float(min(a)) <= _MAX_SPAN and max(abs(float(max(a))), abs(float(min(a))))
+                    <= _MAX_SPAN) for a in axes)
 
 
 def _build(plt, picture: Picture, draw, items, width: int, height: int, color: bool, legend: bool) -> str:

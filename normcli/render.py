@@ -219,7 +219,11 @@ def _table(result: Result, precision: int | None, console, out) -> None:
     from rich.text import Text
 
     if console is None:
-        console = Console(file=out, highlight=False)
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:  # rich would exit 1; a reader that stopped early is no error
+                raise BrokenPipeError
+
+        console = _Console(file=out, highlight=False)
     digits = precision if precision is not None else result.digits
     rows = [row for batch in result.iter_batches() for row in batch]
     shown = [j for j, name in enumerate(result.columns) if name not in result.hidden]

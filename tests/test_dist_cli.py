@@ -163,3 +163,15 @@ def test_norm_transform_errors(run, tmp_path, content, args, message, code):
     assert r.exit_code == code and message in r.stderr and r.stdout == ""
     r = run(["norm", "--transform", str(tmp_path / "missing.csv"), "1,2"])
     assert r.exit_code == 1 and "no such file" in r.stderr
+
+
+def test_norm_rows_with_nothing_left_of_a_row_gives_nan(run):
+    r = run(["norm", "--rows", "--nan", "omit", "3,4", "nan,nan"])
+    assert r.exit_code == 0 and r.stdout == "5.0\nnan\n"
+
+
+def test_norm_transform_refuses_nan_propagate(run, tmp_path):
+    f = tmp_path / "A.csv"
+    f.write_text("2,0\n0,1\n")
+    r = run(["norm", "--transform", str(f), "--nan", "propagate", "nan,4"])
+    assert r.exit_code == 2 and "--transform needs finite x" in r.stderr

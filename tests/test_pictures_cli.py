@@ -16,14 +16,16 @@ def _drawn(text: str) -> int:
     return sum(1 for ch in text if 0x2800 < ord(ch) <= 0x28FF or ch in "•+")
 
 
-def test_ball_table_and_picture_in_plain_output(run):
-    r = run(["ball", "--p", "1", "--p", "2", "--p", "inf", "--p", "0.5"])
+def test_ball_in_a_pipe_is_plain_numbers_and_the_picture_only_with_plot(run):
+    r = run(["ball", "--p", "1", "--p", "2"])
+    assert r.stdout == "2.0\n3.141592653589793\n"
+    r = run(["ball", "--p", "1", "--p", "2", "--p", "inf", "--p", "0.5", "--plot"])
     assert r.exit_code == 0, r.stderr
     head, picture = r.stdout.split("\n\n", 1)
     assert [float(v) for v in head.split()] == [2.0, math.pi, 4.0, pytest.approx(2 / 3, rel=1e-15)]
     assert "Unit balls" in picture and _drawn(picture) > 100
     for label in ("1", "2", "inf", "0.5"):
-        assert any(line.strip().endswith(label) or f" {label} " in line for line in picture.splitlines())
+        assert f"p = {label}" in picture
 
 
 def test_ball_csv_has_the_table_only(run):
@@ -83,13 +85,14 @@ def test_save_with_a_bad_extension_fails_before_any_output(run, tmp_path):
 
 def test_missing_plot_extra_names_the_extra(run, monkeypatch):
     monkeypatch.setitem(sys.modules, "plotext", None)
-    r = run(["ball"])
+    r = run(["ball", "--plot"])
     assert r.exit_code == 2 and r.stdout == ""
     assert "pip install 'normcli[plot]'" in r.stderr
     r = run(["compare-models", *MODELS, "--plot"])
     assert r.exit_code == 2 and r.stdout == "" and "normcli[plot]" in r.stderr
     r = run(["compare-models", *MODELS])  # without --plot nothing needs plotext
     assert r.exit_code == 0
+    assert run(["ball"]).stdout == "2.0\n3.141592653589793\n4.0\n"  # a pipe gets the numbers only
 
 
 def test_compare_models_plot_draws_intervals_and_distributions(run):
@@ -132,3 +135,37 @@ def test_regstep_plot_keeps_the_table_rows(run):
 def test_regstep_plot_needs_steps(run):
     r = run(["regstep", "--lr", "0.1", "--grad", "1,1", "--plot", "1,2"])
     assert r.exit_code == 2 and "--steps N" in r.stderr
+
+
+def test_ball_of_a_transform_reports_exact_extents_and_area(run, tmp_path):
+    a = tmp_path / "A.csv"
+    a.write_text("1,2\n3,4\n")  # A^-1 = [[-2, 1], [1.5, -0.5]], det A = -2
+    r = run(["ball", "--p", "1", "--p", "2", "--p", "inf", "--transform", str(a), "-o", "csv"])
+    assert r.stdout.splitlines()[1:] == [
+        "1,parallelogram,1.0,2.0,1.5",  # the dual norm of the rows of A^-1: L-inf
+        "2,ellipse,1.5707963267948966,2.23606797749979,1.5811388300841898",  # pi / 2; sqrt(5), sqrt(2.5)
+        "inf,parallelogram,2.0,3.0,2.0",  # L1
+    ]
+
+
+def test_ball_of_a_tiny_transform_warns_instead_of_failing(run, tmp_path):
+    a = tmp_path / "A.csv"
+    a.write_text("1e-320,0\n0,1e-320\n")
+    r = run(["ball", "--p", "2", "--transform", str(a)])
+    assert r.exit_code == 0 and r.stdout == "inf\n" and "beyond the float64 range" in r.stderr
+    assert "Warning" not in r.stderr
+
+
+def test_save_fails_before_output_when_the_file_cannot_be_written(run, tmp_path):
+    folder = tmp_path / "d.png"
+    folder.mkdir()
+    r = run(["ball", "-o", "csv", "--save", str(folder)])
+    assert r.exit_code == 1 and r.stdout == "" and "cannot write" in r.stderr
+    r = run(["ball", "--save", ""])
+    assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_save_of_values_near_the_float64_limit_says_nothing_to_draw(run, tmp_path):
+    out = tmp_path / "r.png"
+    r = run(["regstep", "--lr", "0.5", "-g", "0", "1e308", "--steps", "3", "--save", str(out)])
+    assert r.exit_code == 0 and r.stdout == "1e+308\n" and out.stat().st_size > 1000

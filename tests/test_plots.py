@@ -203,7 +203,7 @@ def test_a_picture_with_nothing_finite_says_so(kind):
 def test_values_too_far_apart_are_not_drawn():
     picture = Picture("huge", "curves", [Series("x", [-1e308, 1e308], [0.0, 1.0])], equal=True)
     text = plots.text(picture, 60, 20)
-    assert "huge" in text and "too far apart" in text
+    assert "huge" in text and "more than 1e300 apart" in text
 
 
 def test_long_curves_are_thinned_but_keep_their_shape():

@@ -87,3 +87,16 @@ def test_data_errors_name_the_row(run, tmp_path):
     assert r.exit_code == 1 and "needs at least 5 samples; got 3" in r.stderr
     r = run(["sobolev", "--dx", "0.1", "1,nan,3"])
     assert r.exit_code == 1 and "nan" in r.stderr.lower()
+
+
+def test_x_column_by_index_and_the_other_column_is_f(run, tmp_path):
+    f = tmp_path / "nh.csv"
+    f.write_text("0,1\n1,2\n2,3\n")
+    by_index = run(["sobolev", "--x", "1", "-f", str(f)])
+    assert by_index.exit_code == 0 and by_index.stdout == run(["sobolev", "--dx", "1", "1,2,3"]).stdout
+    wide = tmp_path / "w.csv"
+    wide.write_text("x,f,g\n0,1,2\n1,2,3\n2,3,4\n")
+    r = run(["sobolev", "--x", "x", "-f", str(wide)])
+    assert r.exit_code == 2 and "select f with --column" in r.stderr
+    assert run(["sobolev", "--x", "x", "-c", "g", "-f", str(wide)]).stdout == by_index.stdout.replace(
+        by_index.stdout, run(["sobolev", "--dx", "1", "2,3,4"]).stdout)

@@ -528,6 +528,9 @@ def row_norms(
     if general or (p <= 0 and not np.isfinite(x).all()):
         for i in range(m):
             row = a[i] if keep is None else a[i][keep[i]]
+            if row.size == 0:  # nothing left of the row (--nan omit): no vector, no norm
+                values[i] = math.nan
+                continue
             out = NormAccumulator([p]).add(row).evaluate(p, kind)
             values[i], flags[i] = out.value, out.note is not None
         return values, flags

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .distributions import t_sf
+from .norms import norm
 from .result import Picture, Result, Series
 
 INF = math.inf
@@ -68,16 +69,27 @@ def ball_result(orders: Sequence[float], boundary, A: np.ndarray | None = None) 
     with A the area is that of the p-ball divided by |det A|.
     """
     square = A is None or A.shape[0] == A.shape[1]
-    det = 1.0 if A is None or not square else abs(float(np.linalg.det(A)))
+    det = _det2(A) if A is not None and square else None
     rows = []
     series = []
     for p in orders:
-        x, y = boundary(p)
+        with np.errstate(all="ignore"):  # a ball beyond float64 gives inf points; the warning below says so
+            x, y = boundary(p)
         name = _order_label(p)
-        area = ball_area(p) / det if square else polygon_area(x, y)
+        if A is None:
+            area, ext = ball_area(p), (1.0, 1.0)
+        elif square:
+            area = _divide(ball_area(p), abs(det))
+            ext = _extents(A, p)
+        else:
+            area, ext = polygon_area(x, y), (float(np.max(np.abs(x))), float(np.max(np.abs(y))))
         rows.append((name, ball_shape(p, A is not None) if square else "convex body" if p >= 1 else "star",
-                     area, float(np.max(np.abs(x))), float(np.max(np.abs(y)))))
+                     area, *ext))
         series.append(Series(f"p = {name}", x, y))
+    warnings = []
+    if any(not (0 < r[2] < INF) for r in rows):
+        warnings.append("an area or extent is beyond the float64 range (inf) or below it (0): A is too large or "
+                        "too small for the ball to be drawn")
     what = "||A x||_p <= 1" if A is not None else "||x||_p <= 1"
     if square:
         notes = [f"the set {{x in R^2 : {what}}}; area 4 Gamma(1 + 1/p)^2 / Gamma(1 + 2/p)"
@@ -88,10 +100,54 @@ def ball_result(orders: Sequence[float], boundary, A: np.ndarray | None = None) 
     if any(p < 1 for p in orders):
         notes.append("p < 1: not a norm (the triangle inequality fails), so the ball is not convex")
     if A is not None:
-        notes.append(f"A = {_matrix_text(A)}" + (f"; det A = {float(np.linalg.det(A)):.17g}" if square else ""))
+        notes.append(f"A = {_matrix_text(A)}" + (f"; det A = {_float(det)!r}" if square else
+                                                 "; max |x_i| read off the outline"))
     picture = Picture(f"Unit balls {what}", "curves", series, "x1", "x2", equal=True)
     return Result(f"Unit balls in the plane: {what}", ["shape", "area", "max |x1|", "max |x2|"], rows,
-                  label="p", notes=notes, plain=[1], pictures=[picture])
+                  label="p", notes=notes, warnings=warnings, plain=[1], pictures=[picture])
+
+
+def _det2(A: np.ndarray):
+    """det A of a 2 x 2 matrix, exactly (a Fraction: no rounding, underflow or overflow)."""
+    from fractions import Fraction
+
+    (a, b), (c, d) = A.tolist()
+    return Fraction(a) * Fraction(d) - Fraction(b) * Fraction(c)
+
+
+def _float(q) -> float:
+    try:
+        return float(q)
+    except OverflowError:
+        return INF if q > 0 else -INF
+
+
+def _divide(value: float, q) -> float:
+    """value / q for a Fraction q, rounded once (inf when beyond float64)."""
+    from fractions import Fraction
+
+    return _float(Fraction(value) / q)
+
+
+def _extents(A: np.ndarray, p: float) -> tuple[float, float]:
+    """max |x_i| over {x : ||A x||_p <= 1} for an invertible 2 x 2 A.
+
+    x = A^-1 y with ||y||_p <= 1, so max |x_i| = max over the ball of |r_i . y|
+    with r_i row i of A^-1: the dual norm ||r_i||_q (1/p + 1/q = 1) for
+    p >= 1; for p < 1 the ball's convex hull is the L1 ball, so ||r_i||_inf.
+    A^-1 is adj(A) / det A, the division done once per entry.
+    """
+    from fractions import Fraction
+
+    (a, b), (c, d) = A.tolist()
+    det = _det2(A)
+    inv = [[Fraction(d), -Fraction(b)], [-Fraction(c), Fraction(a)]]
+    out = []
+    for row in inv:
+        r = np.array([_float(v / det) for v in row])
+        dual = INF if p <= 1 else 1.0 if p == INF else p / (p - 1.0)
+        out.append(norm(r, dual))
+    return out[0], out[1]
 
 
 def polygon_area(x, y) -> float:
