@@ -326,10 +326,7 @@ def norm(
         return _show(norms.matrix_table(a, matrix), output, precision)
     if power and mean:
         raise UsageError("--power and --mean cannot be combined")
-    try:
-        orders = [norms.parse_order(t) for t in (p or ["2"])]
-    except ValueError as exc:
-        raise UsageError(f"--p: {exc}") from None
+    orders = _orders(p)
     kind = "power" if power else "mean" if mean else "norm"
     if kind == "power" and any(o in (norms.INF, -norms.INF) for o in orders):
         raise UsageError("--power needs a finite p: ||x||_inf^inf is not defined")
@@ -408,7 +405,7 @@ def grad(
     import numpy as np
 
     from . import inputs
-    from .core import grads, norms
+    from .core import grads
 
     _check_output(output)
     spec = _input_spec(values, file, column, delimiter, header, nan, quiet, streams=rows)
@@ -428,12 +425,7 @@ def grad(
             flat = [f"({i + 1}, {names[j]})" for i in range(a.shape[0]) for j in range(a.shape[1])]
             _fail_if(grads.failed_component(chk, g, flat))
         return
-    if p and len(p) > 1:
-        raise UsageError(f"grad takes one --p (got {len(p)}: {', '.join(p)}); run it once per order")
-    try:
-        order = norms.parse_order(p[0] if p else "2")
-    except ValueError as exc:
-        raise UsageError(f"--p: {exc}") from None
+    order = _one_order(p, "grad")
     if kind == "power" and math.isinf(order):
         raise UsageError("--power needs a finite p: ||x||_inf^inf is not defined")
     if hessian and not (math.isfinite(order) and order > 1):
@@ -743,11 +735,8 @@ def regstep(
     weight shrinks toward zero by the same factor. Plain output is the new
     weights, one per line, so one call feeds the next.
     """
-    from dataclasses import replace
-
     import numpy as np
 
-    from . import inputs
     from .core import regularize as reg
 
     _check_output(output)
@@ -909,7 +898,7 @@ def dist(
     an ulp and safe from overflow.
     """
     from . import inputs
-    from .core import distances, norms
+    from .core import distances
 
     _check_output(output)
     if by not in ("rows", "columns"):

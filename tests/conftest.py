@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,19 @@ def reader(request, monkeypatch):
     """Run a test once per text reader (NORMCLI_READER): both must give the same numbers and errors."""
     monkeypatch.setenv("NORMCLI_READER", request.param)
     return request.param
+
+
+def to_double(v) -> float:
+    """The double nearest to ``v`` (an mpmath mpf, Fraction or int), ties to even, subnormals included."""
+    import mpmath
+
+    if isinstance(v, mpmath.mpf):
+        if mpmath.isinf(v):
+            return math.inf if v > 0 else -math.inf
+        if v == 0:
+            return 0.0
+        v = Fraction(int(v.man)) * Fraction(2) ** int(v.exp)
+    try:
+        return float(Fraction(v))  # int / int: correctly rounded, subnormals too
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf

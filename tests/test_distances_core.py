@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.spatial import distance as sd
 
+from conftest import to_double
 from normcli import render
 from normcli.core import distances as dist
 from normcli.core.norms import _EXTENDED, norm
@@ -36,20 +37,6 @@ OVERFLOW_NOTE = "the result exceeds the float64 range (about 1.8e308)"
 # ---------------------------------------------------------------------------
 # High-precision references
 # ---------------------------------------------------------------------------
-
-
-def to_double(v) -> float:
-    """The double nearest to v (mpf, Fraction or int), ties to even, subnormals included."""
-    if isinstance(v, mpmath.mpf):
-        if mpmath.isinf(v):
-            return INF if v > 0 else -INF
-        if v == 0:
-            return 0.0
-        v = Fraction(int(v.man)) * Fraction(2) ** int(v.exp)
-    try:
-        return float(Fraction(v))
-    except OverflowError:
-        return INF if v > 0 else -INF
 
 
 def mp_norm(values, p: float, prec: int = 200) -> float:

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conftest import to_double
 from normcli.core.norms import (
     NAMED_ORDERS,
     NormAccumulator,
@@ -45,21 +46,6 @@ TINY = 2.0**-1022  # smallest normal double
 # ---------------------------------------------------------------------------
 # High-precision references
 # ---------------------------------------------------------------------------
-
-
-def to_double(v) -> float:
-    """The double nearest to ``v`` (an mpf, Fraction or int), ties to even."""
-    if isinstance(v, mpmath.mpf):
-        if mpmath.isinf(v):
-            return INF if v > 0 else -INF
-        if v == 0:
-            return 0.0
-        man, exp = int(v.man), int(v.exp)
-        v = Fraction(man) * Fraction(2) ** exp
-    try:
-        return float(Fraction(v))  # int / int: correctly rounded, subnormals too
-    except OverflowError:
-        return INF if v > 0 else -INF
 
 
 def _mantissas(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -433,7 +433,7 @@ def bootstrap_intervals(d: np.ndarray, confidence: float = 0.95, replicates: int
         if heavy and replicates is None and n * b > RESAMPLE_BUDGET:
             b = max(200, RESAMPLE_BUDGET // n)
             note = " (fewer than 2000 to bound the time; --bootstrap B for more)"
-        why = (f"resampled because the differences are too heavy-tailed for the large-sample interval; "
+        why = ("resampled because the differences are too heavy-tailed for the large-sample interval; "
                if heavy else "")
         for j, interval in zip(resample, _resample(d[:, resample], alpha, b, seed, block)):
             out[j] = Interval(interval.low, interval.high, why + interval.method + note)

@@ -257,14 +257,19 @@ def distance_result(a, b, orders: Sequence[float], names: Sequence[str] = ("A", 
         title = f"Lp distances ||{first} - {second}||_p, p = {', '.join(order_name(p) for p in orders)}"
     result = Result(title, [column_name(p, "norm") for p in orders], label="vectors",
                     notes=_distance_notes(orders))
-    row = [f"{first} - {second}"]
+    _add_outcomes(result, f"{first} - {second}", orders, lambda p: distance(a, b, p), "")
+    return result
+
+
+def _add_outcomes(result: Result, label: str, orders: Sequence[float], compute, where: str) -> None:
+    """Append the row (label, compute(p) for each order) to ``result``; out-of-range notes become warnings."""
+    row = [label]
     for p in orders:
-        out = distance(a, b, p)
+        out = compute(p)
         row.append(out.value)
         if out.note:
-            result.warnings.append(f"{column_name(p, 'norm')}: {out.note}")
+            result.warnings.append(f"{column_name(p, 'norm')}{where}: {out.note}")
     result.rows.append(tuple(row))
-    return result
 
 
 def hamming_result(a, b, names: Sequence[str] = ("A", "B")) -> Result:
@@ -932,13 +937,7 @@ def transform_result(A, x, orders: Sequence[float]) -> Result:
     A = _matrix(A)
     result = Result(_transform_title(orders), [column_name(p, "norm") for p in orders], label="vector",
                     notes=[*transform_notes(A), *_notes(orders, "norm")])
-    row = ["A x"]
-    for p in orders:
-        out = transform_norm(A, x, p)
-        row.append(out.value)
-        if out.note:
-            result.warnings.append(f"{column_name(p, 'norm')} of A x: {out.note}")
-    result.rows.append(tuple(row))
+    _add_outcomes(result, "A x", orders, lambda p: transform_norm(A, x, p), " of A x")
     return result
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .compare import losses
 from .distributions import t_sf
 from .norms import norm
 from .result import Picture, Result, Series
@@ -217,7 +218,7 @@ def metric_intervals(errors: np.ndarray, truth, metric: str, confidence: float) 
         e = errors[:, j]
         if metric == "R^2":
             with np.errstate(over="ignore"):
-                lo, hi = _mean_interval(np.square(e), tq)
+                lo, hi = _mean_interval(losses(e, "squared"), tq)
             y = np.asarray(truth, dtype=np.float64)
             sst = float(np.sum(np.square(y - y.mean())))
             out.append(None if sst == 0 else (1 - n * hi / sst, 1 - n * lo / sst))
@@ -227,15 +228,7 @@ def metric_intervals(errors: np.ndarray, truth, metric: str, confidence: float) 
             continue
         loss, fmap = _MEAN_MAPS[metric]
         with np.errstate(over="ignore"):  # a square beyond float64 makes an infinite MSE interval
-            if loss == "absolute":
-                values = np.abs(e)
-            elif loss == "squared":
-                values = np.square(e)
-            elif loss == "error":
-                values = e
-            else:
-                values = np.abs(e) / np.maximum(np.abs(np.asarray(truth, dtype=np.float64)), np.finfo(np.float64).eps)
-            lo, hi = _mean_interval(values, tq)
+            lo, hi = _mean_interval(e if loss == "error" else losses(e, loss, truth), tq)
         if loss == "squared":
             lo = max(lo, 0.0)
         out.append((fmap(lo, n), fmap(hi, n)))
