@@ -225,10 +225,10 @@ def test_a_large_regular_file_goes_parallel_from_its_first_block(monkeypatch, tm
     monkeypatch.setattr(inputs, "_polars_installed", lambda: polars_installed)
     used = []
     real_polars, real_pool = inputs._polars_block, inputs._process_pool
-    monkeypatch.setattr(inputs, "_polars_block", lambda pl, func, layout, block, at: (
-        used.append(("polars", at)) or real_polars(pl, func, layout, block, at)))
-    monkeypatch.setattr(inputs, "_process_pool", lambda func, layout, pending, line, workers: (
-        used.append(("pool", line)) or real_pool(func, layout, pending, line, workers)))
+    monkeypatch.setattr(inputs, "_polars_block", lambda pl, func, layout, block, at, lines: (
+        used.append(("polars", at)) or real_polars(pl, func, layout, block, at, lines)))
+    monkeypatch.setattr(inputs, "_process_pool", lambda func, layout, pending, line, workers, size: (
+        used.append(("pool", line)) or real_pool(func, layout, pending, line, workers, size)))
     a = np.random.default_rng(5).standard_normal((300, 2))
     path = tmp_path / "big.csv"
     path.write_text(_csv(a))
@@ -253,3 +253,101 @@ def test_a_large_regular_file_goes_parallel_from_its_first_block(monkeypatch, tm
     used.clear()
     assert np.array_equal(read(small), a[:10])
     assert all(at > 2 for _, at in used)  # a small file waits for the inline blocks as a pipe does
+
+
+# -- blocks of a regular file, read with pread ----------------------------------
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=60), st.integers(0, 12), st.booleans(), st.integers(8, 80),
+       st.sampled_from([4, 8, 4096]))
+def test_file_blocks_are_the_whole_lines_of_the_file(tmp_path_factory, lengths, consumed, final_newline, size, peek):
+    """Any line lengths, block size, peek window and starting offset: the blocks are the file's bytes, in
+    whole lines, and the stream is left at the end; lines longer than the peek go to the stream reader."""
+    inputs_peek = inputs._PEEK
+    inputs._PEEK = peek
+    try:
+        lines = [bytes([97 + i % 26]) * n for i, n in enumerate(lengths)]
+        content = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+        path = tmp_path_factory.mktemp("blocks") / "f.txt"
+        path.write_bytes(content)
+        with open(path, "rb") as fh:
+            first = fh.read(consumed)  # what was read before (the .npy magic check, a header)
+            blocks = list(inputs._blocks(fh, first, size))
+            assert fh.tell() == len(content)
+    finally:
+        inputs._PEEK = inputs_peek
+    expected = content if content.endswith(b"\n") or not content else content + b"\n"
+    assert b"".join(blocks) == expected
+    assert all(block.endswith(b"\n") for block in blocks)
+
+
+def test_file_blocks_read_a_big_file_with_pread(tmp_path, monkeypatch):
+    """A big file is read by _file_blocks (whole windows, no partial lines); only the rest by the stream."""
+    text = "".join(f"{i * 0.25!r},{-i}\n" for i in range(20_000))
+    path = tmp_path / "big.csv"
+    path.write_text(text)
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 4096)
+    preads = []
+    real_pread = inputs.os.pread
+    monkeypatch.setattr(inputs.os, "pread", lambda fd, n, off: preads.append(n) or real_pread(fd, n, off))
+    with open(path, "rb") as fh:
+        blocks = list(inputs._blocks(fh))
+    assert b"".join(blocks) == text.encode()
+    assert len(preads) >= 2 * (len(blocks) - 1)  # a peek and a read for every window but the last part
+    assert all(4096 - inputs._PEEK < len(b) <= 4096 for b in blocks[:-1])
+
+
+def test_file_blocks_leave_a_shrinking_file_to_the_stream(tmp_path, monkeypatch):
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"123\n" * 50)
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 40)
+    real_pread = inputs.os.pread
+    monkeypatch.setattr(inputs.os, "pread", lambda fd, n, off: real_pread(fd, n, off)[: max(0, n - 1)]
+                        if n > 8 else real_pread(fd, n, off))
+    with open(path, "rb") as fh:
+        assert b"".join(inputs._blocks(fh)) == b"123\n" * 50
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(min_size=0, max_size=3000), st.integers(0, 400), st.sampled_from(["\n", ",", ";"]))
+def test_count_byte_equals_bytes_count(pattern, repeat, char):
+    block = pattern * repeat  # up to about 1.2 MB: the numpy path, in several slices
+    assert inputs._count_byte(block, char) == block.count(char.encode())
+
+
+@pytest.mark.parametrize("bad", [{100: "1,2", 200: "1,2,3,4"}, {7: "1,2,3,4"}, {9: "1,2"}, {5: "1,,3"},
+                                 {3: ""}, {11: "1,2,3,"}])
+@pytest.mark.parametrize("usecols", [(1,), (2,), (0, 2), (2, 1)])
+def test_polars_block_checks_field_counts_of_big_blocks(bad, usecols):
+    """Rows with too many and too few fields (even when their delimiters cancel out), empty fields and
+    blank lines in a block big enough for the numpy counts: polars says what numpy says."""
+    pl = pytest.importorskip("polars")
+    rows = [f"{i}.5,{-i},{i * 3}" for i in range(20_000)]
+    for k, text in bad.items():
+        rows[k] = text
+    block = ("\n".join(rows) + "\n").encode()
+    assert len(block) > 1 << 16
+    layout = inputs._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
+    exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
+    fast = _outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    assert exact[0] == fast[0], (exact, fast)
+    if exact[0] == "ok":
+        assert np.array_equal(exact[1], fast[1])
+    else:
+        assert exact[1] == fast[1]
+
+
+@pytest.mark.parametrize("usecols", [(1,), (2,), (0, 2), (2, 1)])
+@pytest.mark.parametrize("size", [100, 200_000])
+def test_polars_reads_a_clean_block_itself(usecols, size):
+    """The checks above do not send clean blocks to numpy: polars parses them, to the same numbers."""
+    pl = pytest.importorskip("polars")
+    rows = [f"{i}.5,{-i}e-3,{i * 3}" for i in range(size // 12)]
+    block = ("\n".join(rows) + "\n").encode()
+    layout = inputs._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
+
+    def no_fallback(*args):
+        raise AssertionError("the block went to the numpy path")
+
+    got, lines = inputs._polars_block(pl, no_fallback, layout, block, 2)
+    assert lines == len(rows)
+    assert np.array_equal(got, inputs._parse_table_block(layout, block, 2))
