@@ -280,20 +280,24 @@ def test_file_blocks_are_the_whole_lines_of_the_file(tmp_path_factory, lengths, 
     assert all(block.endswith(b"\n") for block in blocks)
 
 
-def test_file_blocks_read_a_big_file_with_pread(tmp_path, monkeypatch):
-    """A big file is read by _file_blocks (whole windows, no partial lines); only the rest by the stream."""
-    text = "".join(f"{i * 0.25!r},{-i}\n" for i in range(20_000))
+@pytest.mark.parametrize("width", [1, 700])
+def test_file_blocks_read_a_big_file_with_pread(tmp_path, monkeypatch, width):
+    """A big file is read by _file_blocks in whole lines, with short lines (found by the peek) and
+    lines longer than the peek (the window is read and cut); only the last part by the stream."""
+    text = "".join(f"{i * 0.25!r}," * width + f"{-i}\n" for i in range(40_000 if width == 1 else 400))
     path = tmp_path / "big.csv"
     path.write_text(text)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 4096)
+    size = 1 << 15
     preads = []
     real_pread = inputs.os.pread
     monkeypatch.setattr(inputs.os, "pread", lambda fd, n, off: preads.append(n) or real_pread(fd, n, off))
     with open(path, "rb") as fh:
-        blocks = list(inputs._blocks(fh))
+        blocks = list(inputs._blocks(fh, b"", size))
     assert b"".join(blocks) == text.encode()
+    assert len(blocks) > 10 and all(b.endswith(b"\n") for b in blocks)
     assert len(preads) >= 2 * (len(blocks) - 1)  # a peek and a read for every window but the last part
-    assert all(4096 - inputs._PEEK < len(b) <= 4096 for b in blocks[:-1])
+    longest = max(map(len, text.splitlines())) + 1
+    assert all(size - max(inputs._PEEK, longest) < len(b) <= size for b in blocks[:-1])
 
 
 def test_file_blocks_leave_a_shrinking_file_to_the_stream(tmp_path, monkeypatch):
