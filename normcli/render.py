@@ -89,14 +89,69 @@ _PLAIN_SLICE = 1 << 14  # values formatted at a time
 
 def _format_array(arr, fmt_one, precision: int | None) -> list[str]:
     """One column of a :class:`ColumnBatch`: a value per row, or a vector per row (tab-separated)."""
+    if precision is None and arr.dtype.kind == "f":
+        if arr.ndim == 2:
+            texts = reprs(arr)
+            width = arr.shape[1]
+            return list(map("\t".join, zip(*(texts[j::width] for j in range(width))))) if width else [""] * len(arr)
+        return reprs(arr)
     values = arr.tolist()
     if arr.ndim == 2:
-        if precision is None and arr.dtype.kind == "f":
-            return ["\t".join(map(float.__repr__, row)) for row in values]
         return ["\t".join(map(fmt_one, row)) for row in values]
-    if precision is None and arr.dtype.kind == "f":
-        return list(map(float.__repr__, values))
     return list(map(fmt_one, values))
+
+
+#: Values from which a loaded polars formats them (below, Python's repr is as quick).
+_POLARS_REPRS_FROM = 4096
+# |x| in [1e-11, 1e-3), where polars writes 1e-05 as 0.00001 and 1e-06 as 1e-6, is left to Python.
+_PROBES = (0.0, -0.0, 1.0, -2.5, 0.1, 0.30000000000000004, 0.001, 0.0012345678901234567, 123456.789,
+           1e15, 1e16, 9007199254740993.0, 1.2345678901234568e+17, 1e22, 1.5e300, -1.7976931348623157e308,
+           1e-11, 9.87654321e-12, 2.2250738585072014e-308, 5e-324, 1e-320)
+_polars_ok: bool | None = None
+
+
+def _loaded_polars():
+    """polars, when a large input already loaded it and it writes floats as Python's repr; else None.
+
+    Python's repr costs about 1 us per float, most of the time of a large
+    ``--rows`` output; polars' float-to-string (ryu, shortest round trip)
+    gives the same text outside |x| in [1e-11, 1e-3), checked once per
+    process on probe values, so a polars that writes differently is not
+    used.
+    """
+    global _polars_ok
+    pl = sys.modules.get("polars")
+    if pl is None or _polars_ok is False:
+        return None
+    if _polars_ok is None:
+        try:
+            got = pl.Series(_PROBES, dtype=pl.Float64).cast(pl.String).to_list()
+            _polars_ok = got == [float.__repr__(v) for v in _PROBES]
+        except Exception:  # any polars that cannot: Python formats
+            _polars_ok = False
+    return pl if _polars_ok else None
+
+
+def reprs(arr) -> list[str]:
+    """``float.__repr__`` of every value of a float array (flattened in C order), exactly.
+
+    With polars loaded (large inputs), polars formats the values and Python
+    only those in the range where the two write differently, and NaN and
+    infinities: 0.2 s instead of 1.1 s per million values.
+    """
+    import numpy as np
+
+    flat = np.ascontiguousarray(arr, dtype=np.float64).ravel()
+    pl = _loaded_polars() if flat.size >= _POLARS_REPRS_FROM else None
+    if pl is None:
+        return list(map(float.__repr__, flat.tolist()))
+    texts = pl.Series(flat).cast(pl.String).to_list()
+    size = np.abs(flat)
+    with np.errstate(invalid="ignore"):
+        odd = np.flatnonzero(~((size >= 1e-3) | (size < 1e-11)) | ~np.isfinite(flat))
+    for i in odd.tolist():
+        texts[i] = float.__repr__(float(flat[i]))
+    return texts
 
 
 def _json_value(value: Any, precision: int | None) -> str:

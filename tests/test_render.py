@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from normcli import render
@@ -145,3 +149,65 @@ def test_extra_tables_follow_the_main_one_in_every_format(capsys):
     assert [r["model"] for r in doc["rows"]] == ["a", "b"]
     assert doc["tables"][0]["title"] == "Pairs" and doc["tables"][0]["rows"] == [{"pair": "b vs a", "p": 0.5}]
     assert doc["tables"][0]["warnings"] == ["pair warning"]
+
+
+# -- exact float text, fast: polars' float-to-string where it writes as repr ----
+def _polars_reprs(monkeypatch):
+    pl = pytest.importorskip("polars")
+    monkeypatch.setattr(render, "_POLARS_REPRS_FROM", 0)
+    monkeypatch.setattr(render, "_polars_ok", None)
+    monkeypatch.setitem(sys.modules, "polars", pl)
+    return pl
+
+
+def test_reprs_equal_python_repr_for_any_bit_pattern(monkeypatch):
+    """Random bit patterns cover every exponent, subnormals, NaN payloads and infinities."""
+    _polars_reprs(monkeypatch)
+    bits = np.random.default_rng(11).integers(0, 2**64, 300_000, dtype=np.uint64)
+    values = np.concatenate([bits.view(np.float64), [np.inf, -np.inf, np.nan, 0.0, -0.0]])
+    assert render.reprs(values) == list(map(float.__repr__, values.tolist()))
+    assert render._polars_ok is True  # the polars path was taken
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(width=64) | st.sampled_from([1e-3, 1e-4, 1e-5, 1e-11, 1e-10, 9.999999999999999e-12,
+                                                         0.00099999999999999, 1e16, 9999999999999998.0]),
+                min_size=1, max_size=60))
+def test_reprs_equal_python_repr_near_the_format_thresholds(values):
+    """Decimal numbers at every scale, and the values where repr switches notation."""
+    pl = pytest.importorskip("polars")
+    old = (render._POLARS_REPRS_FROM, render._polars_ok, sys.modules.get("polars"))
+    render._POLARS_REPRS_FROM, render._polars_ok, sys.modules["polars"] = 0, None, pl
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # inf and nan are values to write too
+            scaled = np.array(values) * np.array([10.0 ** k for k in range(-15, 20)])[:, None]
+        got = render.reprs(scaled)
+    finally:
+        render._POLARS_REPRS_FROM, render._polars_ok = old[:2]
+    assert got == list(map(float.__repr__, scaled.ravel().tolist()))
+
+
+def test_reprs_fall_back_to_python_when_polars_writes_otherwise(monkeypatch):
+    pl = _polars_reprs(monkeypatch)
+
+    class Drifted:  # a polars whose float text differs from repr (say 1e+16 as 1e16)
+        Float64, String = pl.Float64, pl.String
+
+        @staticmethod
+        def Series(values, dtype=None):
+            return pl.Series([v * 1.0000001 for v in values], dtype=pl.Float64)
+
+    monkeypatch.setitem(sys.modules, "polars", Drifted)
+    values = np.linspace(-1e20, 1e20, 5000)
+    assert render.reprs(values) == list(map(float.__repr__, values.tolist()))
+    assert render._polars_ok is False
+
+
+def test_rows_output_is_identical_with_and_without_polars_formatting(monkeypatch):
+    _polars_reprs(monkeypatch)
+    data = np.random.default_rng(4).standard_normal((3000, 3)) * np.logspace(-14, 14, 3000)[:, None]
+    fast = render._format_array(data, None, None) + render._format_array(data[:, 0], None, None)
+    monkeypatch.setattr(render, "_polars_ok", False)
+    slow = render._format_array(data, None, None) + render._format_array(data[:, 0], None, None)
+    assert fast == slow
+    assert slow[0] == "\t".join(map(repr, data[0].tolist()))
