@@ -379,6 +379,30 @@ def _more_ready(stream) -> bool:
     return bool(ready)
 
 
+def _uniform_lines(block: bytes, char: str, ncols: int, newlines: int) -> bool:
+    """Whether every line of ``block`` holds exactly ``ncols - 1`` of the one-byte delimiter ``char``.
+
+    The separators (delimiters and newlines) of the block, in order, must
+    be ncols - 1 delimiters then a newline, line after line: every
+    ncols-th separator a newline, and ncols per line in all (the block's
+    ``newlines``, and a last line without one). numpy finds them a slice at
+    a time (about 3.5 ms per 3 MiB).
+    """
+    buf = np.frombuffer(block, dtype=np.uint8)
+    code, seen, step = ord(char), 0, 1 << 18
+    for start in range(0, buf.size, step):
+        part = buf[start : start + step]
+        mask = part == code
+        mask |= part == 10
+        where = np.flatnonzero(mask)
+        if not (part[where[(ncols - 1 - seen) % ncols :: ncols]] == 10).all():
+            return False
+        seen += where.size
+    if block.endswith(b"\n") or not block:
+        return seen == newlines * ncols
+    return seen == (newlines + 1) * ncols - 1
+
+
 def _count_lines(block: bytes) -> int:
     """The newlines in a block."""
     return _count_byte(block, "\n")
@@ -605,13 +629,7 @@ def _uniform_bytes(layout: _Layout, block: bytes) -> bool:
     d = layout.delimiter
     if d is None or len(d.encode()) != 1:
         return False
-    buf = np.frombuffer(block, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
-    if not block.endswith(b"\n"):
-        newlines = np.append(newlines, buf.size)
-    delims = np.flatnonzero(buf == ord(d))
-    per_line = np.diff(np.searchsorted(delims, newlines), prepend=0)
-    return bool((per_line == layout.ncols - 1).all())
+    return _uniform_lines(block, d, layout.ncols, _count_lines(block))
 
 
 def _data_lines(layout: _Layout, lines: list[str], first_line: int) -> Iterator[tuple[int, list[str]]]:

@@ -355,3 +355,20 @@ def test_polars_reads_a_clean_block_itself(usecols, size):
     got, lines = inputs._polars_block(pl, no_fallback, layout, block, 2)
     assert lines == len(rows)
     assert np.array_equal(got, inputs._parse_table_block(layout, block, 2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=40), st.integers(1, 5), st.booleans(), st.integers(0, 3),
+       st.sampled_from([",", "\t"]))
+def test_uniform_lines_equals_counting_each_line(fields_per_line, ncols, final_newline, repeat, char):
+    """Blocks of lines with any field counts (repeated past the 256 KiB slices numpy works in): the
+    check says yes exactly when every line has ncols - 1 delimiters."""
+    lines = [char.join(["1.5"] * n) if n else "" for n in fields_per_line]
+    unit = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    if repeat and unit and not unit.endswith("\n"):
+        unit += "\n"
+    text = unit * (1 + (repeat and (300_000 // max(1, len(unit)) + 1)))
+    block = text.encode()
+    expected = all(line.count(char) == ncols - 1 for line in text.split("\n")[: text.count("\n")]) and (
+        text.endswith("\n") or not text or text.rsplit("\n", 1)[-1].count(char) == ncols - 1)
+    assert inputs._uniform_lines(block, char, ncols, block.count(b"\n")) == expected
