@@ -743,12 +743,12 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
     mode = _reader()
     # polars splits on one byte; a one-column file has no delimiter at all.
     polars_ok = layout.ncols == 1 or (layout.delimiter is not None and len(layout.delimiter.encode()) == 1)
+    workers = _workers()
     if polars_ok and (mode == "polars" or (mode == "auto" and large and _polars_installed())):
         pl = _import_polars(mode)
         yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines),
-                                pending, line, size)
+                                pending, line, size, max(1, workers))
         return
-    workers = _workers()
     if large and workers >= 2:
         yield from _process_pool(func, layout, pending, line, workers, size)
         return
@@ -765,13 +765,13 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
     pl = _import_polars(mode) if mode == "auto" and polars_ok else None
     if pl is not None:
         yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines),
-                                pending, line, size)
+                                pending, line, size, max(1, workers))
         return
     yield from _process_pool(func, layout, pending, line, workers, size)
 
 
-def _parse_ahead(parse, blocks: Iterator[bytes], line: int, size: int, workers: int = 2) -> Iterator:
-    """``parse(block, line, lines)`` for each block on a pool of threads; the results in order.
+def _parse_ahead(parse, blocks: Iterator[bytes], line: int, size: int, workers: int) -> Iterator:
+    """``parse(block, line, lines)`` for each block on ``workers`` threads; the results in order.
 
     ``parse`` returns (result, lines in the block). This thread reads each
     block, counts its lines (so that every block knows its first line
