@@ -372,3 +372,26 @@ def test_uniform_lines_equals_counting_each_line(fields_per_line, ncols, final_n
     expected = all(line.count(char) == ncols - 1 for line in text.split("\n")[: text.count("\n")]) and (
         text.endswith("\n") or not text or text.rsplit("\n", 1)[-1].count(char) == ncols - 1)
     assert inputs._uniform_lines(block, char, ncols, block.count(b"\n")) == expected
+
+
+def _echo(layout, block, line):
+    return block, line
+
+
+@pytest.mark.parametrize("sizes", [[10, 30, 5, 64, 200, 1, 64, 3, 129, 128] * 5, [64] * 40, [300, 2, 300]])
+def test_process_pool_hands_every_block_on_unchanged_and_in_order(sizes):
+    """Blocks travel to the workers through shared slots (reused) or, when too big for one, as bytes:
+    each arrives whole, with its first line number, and the results come back in order."""
+    blocks = [bytes([48 + i % 10]) * (n - 1) + b"\n" for i, n in enumerate(sizes)]
+    layout = inputs._Layout(",", 1, ("a",), False, (0,), "error", 1)
+    got = list(inputs._process_pool(_echo, layout, iter(blocks), 7, 2, 64))
+    assert [b for b, _ in got] == blocks
+    assert [at for _, at in got] == [7 + i for i in range(len(blocks))]
+
+
+def test_process_pool_raises_the_first_error_in_order(monkeypatch):
+    monkeypatch.setenv("NORMCLI_WORKERS", "2")
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)  # a pipe of many full blocks: the pool after the first few
+    text = "a\n" + "".join(f"{i}.5\n" for i in range(300)) + "x\n" + "".join(f"{i}\n" for i in range(300)) + "y\n"
+    with pytest.raises(InputError, match=r"^line 302, column 'a': 'x' is not a number$"):
+        _columns(text)
