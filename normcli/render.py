@@ -127,7 +127,7 @@ def _loaded_polars():
         try:
             got = pl.Series(_PROBES, dtype=pl.Float64).cast(pl.String).to_list()
             _polars_ok = got == [float.__repr__(v) for v in _PROBES]
-        except Exception:  # any polars that cannot: Python formats
+        except (AttributeError, TypeError, ValueError, pl.exceptions.PolarsError):  # a polars that cannot
             _polars_ok = False
     return pl if _polars_ok else None
 
