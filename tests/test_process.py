@@ -86,6 +86,14 @@ def _in_pty(args, stdin_tty=True, env=None, timeout=30):
     proc = subprocess.Popen([*NORMCLI, *args], stdin=slave if stdin_tty else subprocess.DEVNULL, stdout=slave,
                             stderr=slave, env=env, close_fds=True)
     os.close(slave)
+    text = _read_terminal(master, proc, timeout)
+    code = proc.wait(timeout)
+    os.close(master)
+    return code, text
+
+
+def _read_terminal(master: int, proc, timeout: float) -> str:
+    """All that ``proc`` writes to the pseudo-terminal ``master`` until it closes it or exits."""
     chunks = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -93,16 +101,14 @@ def _in_pty(args, stdin_tty=True, env=None, timeout=30):
         if ready:
             try:
                 data = os.read(master, 65536)
-            except OSError:
+            except OSError:  # Linux: EIO once the last writer has closed the terminal
                 break
             if not data:
                 break
             chunks.append(data)
         elif proc.poll() is not None:
             break
-    code = proc.wait(timeout)
-    os.close(master)
-    return code, b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def test_no_input_on_a_terminal_is_a_usage_error_not_a_hang():
@@ -234,23 +240,11 @@ def _stderr_pty(args, env, stdin_path):
         proc = subprocess.Popen([*NORMCLI, *args], stdin=fh, stdout=subprocess.PIPE, stderr=slave, env=env,
                                 close_fds=True)
         os.close(slave)
-        chunks = []
-        while True:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif proc.poll() is not None:
-                break
+        term = _read_terminal(master, proc, 60)
         out = proc.stdout.read().decode()
         code = proc.wait(30)
     os.close(master)
-    return code, out, b"".join(chunks).decode("utf-8", "replace")
+    return code, out, term
 
 
 def test_progress_bar_on_a_terminal_stderr_only_and_never_with_quiet(tmp_path):
