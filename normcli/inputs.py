@@ -383,30 +383,6 @@ def _more_ready(stream) -> bool:
 _SLICE = 1 << 18
 
 
-def _uniform_lines(block: bytes, char: str, ncols: int, newlines: int) -> bool:
-    """Whether every line of ``block`` holds exactly ``ncols - 1`` of the one-byte delimiter ``char``.
-
-    The separators (delimiters and newlines) of the block, in order, must
-    be ncols - 1 delimiters then a newline, line after line: every
-    ncols-th separator a newline, and ncols per line in all (the block's
-    ``newlines``, and a last line without one). numpy finds them a slice at
-    a time (about 3.5 ms per 3 MiB).
-    """
-    buf = np.frombuffer(block, dtype=np.uint8)
-    code, seen = ord(char), 0
-    for start in range(0, buf.size, _SLICE):
-        part = buf[start : start + _SLICE]
-        mask = part == code
-        mask |= part == 10
-        where = np.flatnonzero(mask)
-        if not (part[where[(ncols - 1 - seen) % ncols :: ncols]] == 10).all():
-            return False
-        seen += where.size
-    if block.endswith(b"\n") or not block:
-        return seen == newlines * ncols
-    return seen == (newlines + 1) * ncols - 1
-
-
 def _count_lines(block: bytes) -> int:
     """The newlines in a block."""
     return _count_byte(block, "\n")
@@ -584,15 +560,15 @@ def _one_number_per_line(block: bytes) -> np.ndarray | None:
 def _fast_parse(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray | None:
     """numpy's C parser, or None when the block needs the line-by-line path."""
     simple = not _has_any(block, b'"#')  # no quotes, no comments
-    all_cols = len(layout.usecols) == layout.ncols
-    if not all_cols and not (simple and _uniform_fields(layout, block, lines)):
-        return None
+    if not any(lines):  # only blank lines (numpy would warn of no data)
+        return np.empty((0, len(layout.usecols)))
+    if len(layout.usecols) != layout.ncols:
+        return _selected_columns(layout, block, lines) if simple else None
     try:
         arr = np.loadtxt(
             lines,
             dtype=np.float64,
             delimiter=layout.delimiter,
-            usecols=None if all_cols else layout.usecols,
             comments=None if simple else "#",
             quotechar=None if simple else '"',
             ndmin=2,
@@ -601,39 +577,61 @@ def _fast_parse(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray |
         return None
     if arr.size == 0:
         return arr.reshape(0, len(layout.usecols))
-    if arr.shape[1] != layout.ncols and all_cols:
+    if arr.shape[1] != layout.ncols:
         return None  # ragged against the header: let the slow path name the line
-    if all_cols and layout.usecols != tuple(range(layout.ncols)):
+    if layout.usecols != tuple(range(layout.ncols)):
         arr = arr[:, layout.usecols]
+    return _finite_or_none(layout, arr)
+
+
+def _finite_or_none(layout: _Layout, arr: np.ndarray) -> np.ndarray | None:
     if layout.nan == "error" and not np.isfinite(arr).all():
         return None  # the slow path names the first non-finite value
     return arr
 
 
-def _uniform_fields(layout: _Layout, block: bytes, lines: list[str]) -> bool:
-    """Check that every line of a quote- and comment-free block has ``ncols`` fields.
+def _selected_columns(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray | None:
+    """Some of the columns of a quote- and comment-free block, if every line has ``ncols`` fields; else None.
 
-    numpy's parser with ``usecols`` would not notice a short or long row,
-    so a block it reads that way must pass this first. The delimiters of
-    every line are counted at once with numpy on the raw bytes; only a
-    block that fails (blank lines, or a truly ragged row) is checked line
-    by line.
+    numpy's parser with ``usecols`` does not notice a line with other
+    fields than those it reads, so the field counts are checked here. With
+    a one-byte delimiter the check costs little: numpy also reads the last
+    column (as one character of text, not converted), so it fails on any
+    line with too few fields, and then the delimiters of the block, counted
+    at once, must be ncols - 1 per line read: no line has too many. Blank
+    lines hold no delimiter and numpy skips them. Otherwise every line's
+    fields are counted first.
     """
-    want = layout.ncols - 1
     d = layout.delimiter
-    if _uniform_bytes(layout, block):
-        return True
-    if d is None:
-        return all(len(line.split()) == layout.ncols for line in lines if line.strip())
-    return all(line.count(d) == want for line in lines if line.strip())
-
-
-def _uniform_bytes(layout: _Layout, block: bytes) -> bool:
-    """True when every line of the block holds exactly ncols - 1 one-byte delimiters (counted by numpy)."""
-    d = layout.delimiter
-    if d is None or len(d.encode()) != 1:
-        return False
-    return _uniform_lines(block, d, layout.ncols, _count_lines(block))
+    last = layout.ncols - 1
+    used = sorted(set(layout.usecols))
+    one_byte = d is not None and len(d.encode()) == 1
+    if one_byte:
+        cols = used if last in used else [*used, last]
+    else:
+        if d is None and not all(len(line.split()) == layout.ncols for line in lines if line.strip()):
+            return None
+        if d is not None and not all(line.count(d) == last for line in lines if line.strip()):
+            return None
+        cols = used
+    try:
+        table = np.loadtxt(
+            lines,
+            dtype=[(f"c{j}", np.float64 if j in used else "U1") for j in cols],
+            delimiter=d,
+            usecols=cols,
+            comments=None,
+            quotechar=None,
+            ndmin=1,
+        )
+    except ValueError:
+        return None
+    if one_byte and _count_byte(block, d) != table.size * last:
+        return None
+    arr = np.empty((table.size, len(layout.usecols)))
+    for k, j in enumerate(layout.usecols):
+        arr[:, k] = table[f"c{j}"]
+    return _finite_or_none(layout, arr)
 
 
 def _data_lines(layout: _Layout, lines: list[str], first_line: int) -> Iterator[tuple[int, list[str]]]:
