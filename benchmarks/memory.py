@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -32,8 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     print_suite,
-    Row, find_normcli, interpreter_of, machine_line, markdown_table, parse_args, progress,
-    scratch_dir, write_normal_csv,
+    Row, find_normcli, interpreter_of, progress, scratch_dir, write_normal_csv,
 )
 
 GNU_TIME = "/usr/bin/time"

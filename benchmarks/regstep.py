@@ -106,8 +106,8 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    print_suite(run, argv, legend=f"Times are the best of 5 alternating runs (in the 'Median s' column); "
-                                  f"ratio = normcli time / numpy loop time.")
+    print_suite(run, argv, legend="Times are the best of 5 alternating runs (in the 'Median s' column); "
+                                  "ratio = normcli time / numpy loop time.")
 
 
 if __name__ == "__main__":

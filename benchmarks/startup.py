@@ -22,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     print_suite,
-    Row, find_normcli, interpreter_of, machine_line, markdown_table, median, parse_args,
-    progress, scratch_dir, time_once,
+    Row, find_normcli, interpreter_of, median, progress, scratch_dir, time_once,
 )
 
 TARGET = 1.3

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     print_suite,
-    Row, find_normcli, interpreter_of, machine_line, markdown_table, median, need_tools,
-    parse_args, progress, scratch_dir, warm_cache, write_normal_csv,
+    Row, find_normcli, interpreter_of, median, need_tools, progress, scratch_dir, warm_cache,
+    write_normal_csv,
 )
 
 TARGET_FAST = 2.0  # x datamash's speed
