@@ -6,7 +6,9 @@
 Generates 10^7 rows (10^6 with --quick) of standard-normal floats printed
 with %.17g into a scratch directory under benchmarks/data/ (removed
 afterwards), as a 1-column file and a 3-column CSV, and times every tool
-reading the file on stdin, interleaved, median of 3 runs (1 with --quick).
+reading the file on stdin, interleaved, median of 3 runs (1 with --quick):
+first redirected from the file (``< file``), then normcli, datamash and
+mawk again through a real pipe (``cat file | ...``, cat's time included).
 
 normcli runs twice: as installed (with the ``fast`` extra, polars reads
 large inputs) and with ``NORMCLI_READER=numpy`` (the default install's
@@ -77,13 +79,22 @@ def _tools(normcli: str, python: str, ncols: int, tools: dict) -> list[tuple[str
     return out
 
 
-def _time(argv: list[str], path: Path, env: dict | None) -> tuple[float, str]:
+def _time(argv: list[str], path: Path, env: dict | None, piped: bool = False) -> tuple[float, str]:
+    """Wall time and stdout of ``argv`` reading ``path`` on stdin: redirected from the file, or,
+    ``piped``, through a pipe that ``cat`` fills (the time then includes cat's)."""
     import time
 
     full_env = {**os.environ, **env} if env else None
     with open(path, "rb") as fh:
         t0 = time.perf_counter()
-        proc = subprocess.run(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
+        if piped:
+            cat = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+            proc = subprocess.run(argv, stdin=cat.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  env=full_env)
+            cat.stdout.close()
+            cat.wait()
+        else:
+            proc = subprocess.run(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         dt = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-500:]}")
@@ -92,10 +103,20 @@ def _time(argv: list[str], path: Path, env: dict | None) -> tuple[float, str]:
     return dt, proc.stdout.decode(errors="replace").strip()
 
 
+#: The tools run again through a real pipe (``cat file | tool``): the one-liners are left out there.
+PIPED = ("normcli", "normcli-numpy", "datamash", "mawk")
+
+
 def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python: str,
-                tools: dict, pandas: bool, reps: int) -> list[Row]:
+                tools: dict, pandas: bool, reps: int, piped: bool = False,
+                reference: float | None = None) -> tuple[list[Row], float | None]:
+    """Rows for one input file, and numpy's result (the reference of the piped run)."""
     group = f"throughput {ncols}-col, {n:.0e} rows, {size / 1e6:.0f} MB".replace("e+0", "e")
     cands = _tools(normcli, python, ncols, tools)
+    if piped:
+        group += ", piped"
+        cands = [(key, "cat file | " + label.replace(" < file", ""), argv, env)
+                 for key, label, argv, env in cands if key in PIPED]
     skipped = []
     runnable = []
     for key, label, argv, env in cands:
@@ -112,7 +133,7 @@ def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python:
     for rep in range(reps):
         for key, label, argv, env in runnable:
             progress(f"{group}: run {rep + 1}/{reps}: {key}")
-            dt, out = _time(argv, path, env)
+            dt, out = _time(argv, path, env, piped)
             times[key].append(dt)
             outs[key] = out
     med = {k: median(v) for k, v in times.items()}
@@ -125,7 +146,7 @@ def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python:
         except (KeyError, ValueError, IndexError):
             return None
 
-    v_n, v_np, v_mawk = num("normcli"), num("numpy"), num("mawk")
+    v_n, v_np, v_mawk = num("normcli"), num("numpy") if reference is None else reference, num("mawk")
     rows = []
     for key, label, argv, env in runnable:
         t = med[key]
@@ -159,7 +180,7 @@ def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python:
         rows.append(Row(group, label, t, size / t / 1e6, ratio=f"{t / t_norm:.2f}", check=note))
     for key, label, why in skipped:
         rows.append(Row(group, label, check=why))
-    return rows
+    return rows, v_np
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -175,7 +196,10 @@ def run(quick: bool = False) -> list[Row]:
             path = tmp / f"normal_{ncols}col.csv"
             progress(f"writing {n} rows x {ncols} col(s) to {path}")
             size = write_normal_csv(path, n, ncols)
-            rows += _bench_file(path, size, n, ncols, normcli, python, tools, pandas, reps)
+            redirected, v_np = _bench_file(path, size, n, ncols, normcli, python, tools, pandas, reps)
+            piped, _ = _bench_file(path, size, n, ncols, normcli, python, tools, pandas, reps, piped=True,
+                                   reference=v_np)
+            rows += redirected + piped
             path.unlink()
     return rows
 

@@ -25,7 +25,9 @@ import io
 import math
 import os
 import re
+import stat
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -340,19 +342,37 @@ def _file_blocks(fd: int, offset: int, size: int) -> Iterator[bytes]:
         yield block
 
 
+#: How long a block being gathered from a pipe waits for the writer before it is handed on short,
+#: and the age after which it no longer waits. A fast writer (``cat``) refills the pipe within
+#: microseconds, so its blocks fill; a slow one (a line now and then) has its lines handed on
+#: within _PIPE_PAUSE, and a steady trickle within about _PIPE_PATIENCE: ``--rows`` streams.
+_PIPE_PAUSE = 0.01
+_PIPE_PATIENCE = 0.1
+#: The pipe buffer asked for on a pipe being read (Linux; 64 KiB by default, 1 MiB the usual limit).
+_PIPE_BUFFER = 1 << 20
+
+
 def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
-    """:func:`_blocks` of any stream: read, join and cut at the last newline."""
+    """:func:`_blocks` of any stream: read, join and cut at the last newline.
+
+    A block is handed on before it is full only when the source has had
+    nothing more for _PIPE_PAUSE (or, once the block is _PIPE_PATIENCE old,
+    nothing more at once).
+    """
+    _widen_pipe(stream)
     parts = [first] if first else []  # joined once per block: += would copy quadratically
     size = len(first)
+    born = time.monotonic()  # when the block being gathered got its first bytes
     read = getattr(stream, "read1", stream.read)
     while True:
-        if size and (size >= block_size or not _more_ready(stream)):
+        if size and (size >= block_size or not _more_ready(stream, _pause(born))):
             rest = b"".join(parts)
             cut = rest.rfind(b"\n") + 1
             parts, size = [rest], len(rest)
             if cut:
                 yield rest[:cut]
                 parts, size = ([rest[cut:]] if cut < len(rest) else []), len(rest) - cut
+                born = time.monotonic()
                 continue
         chunk = read(block_size)
         if not chunk:
@@ -360,12 +380,35 @@ def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
             if rest:
                 yield rest if rest.endswith(b"\n") else rest + b"\n"
             return
+        if not size:
+            born = time.monotonic()
         parts.append(chunk)
         size += len(chunk)
 
 
-def _more_ready(stream) -> bool:
-    """True when reading ``stream`` now would not block (or cannot be told)."""
+def _pause(born: float) -> float:
+    """How long to wait for more of a block first gathered at ``born``."""
+    return _PIPE_PAUSE if time.monotonic() - born < _PIPE_PATIENCE else 0.0
+
+
+def _widen_pipe(stream) -> None:
+    """Ask for a bigger buffer on a pipe: fewer, fuller reads from a fast writer (Linux only)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    try:
+        fd = stream.fileno()
+        if setsize is None or not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        fcntl.fcntl(fd, setsize, _PIPE_BUFFER)
+    except (AttributeError, OSError, ValueError):
+        pass  # not a real pipe, or a limit below 1 MiB: the default buffer serves
+
+
+def _more_ready(stream, wait: float = 0.0) -> bool:
+    """True when reading ``stream`` would not block within ``wait`` seconds (or cannot be told)."""
     try:
         fd = stream.fileno()
     except (AttributeError, OSError, ValueError):
@@ -373,7 +416,7 @@ def _more_ready(stream) -> bool:
     try:
         import select
 
-        ready, _, _ = select.select([fd], [], [], 0)
+        ready, _, _ = select.select([fd], [], [], wait)
     except (OSError, ValueError):
         return True
     return bool(ready)

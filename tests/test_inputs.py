@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import threading
+import time
 import warnings
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system
+    fcntl = None
 
 import numpy as np
 import pytest
@@ -310,6 +318,77 @@ def test_file_blocks_leave_a_shrinking_file_to_the_stream(tmp_path, monkeypatch)
                         if n > 8 else real_pread(fd, n, off))
     with open(path, "rb") as fh:
         assert b"".join(inputs._blocks(fh)) == b"123\n" * 50
+
+
+def _pipe_writer(chunks, pause: float = 0.0):
+    """A pipe whose write end a thread fills with ``chunks`` (``pause`` seconds apart); returns
+    (read end as a binary stream, the thread)."""
+    read_fd, write_fd = os.pipe()
+
+    def write():
+        with os.fdopen(write_fd, "wb", buffering=0) as out:
+            for chunk in chunks:
+                out.write(chunk)
+                if pause:
+                    time.sleep(pause)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return os.fdopen(read_fd, "rb"), writer
+
+
+def test_a_fast_pipe_gives_full_blocks(monkeypatch):
+    """A writer that is merely slower than the reader at moments (cat) fills whole blocks: the
+    reader waits for it instead of handing on whatever the pipe holds, so a large piped input
+    is parsed ahead in parallel like a file."""
+    monkeypatch.setattr(inputs, "_PIPE_PAUSE", 0.5)  # a loaded test machine may stall the writer
+    line = b"0.123456789,-1.5e-3,42\n"
+    data = line * 200_000  # 4.6 MB
+    stream, writer = _pipe_writer(data[i : i + 4096] for i in range(0, len(data), 4096))
+    with stream:
+        blocks = list(inputs._blocks(stream, b"", 1 << 18))
+    writer.join(5)
+    assert b"".join(blocks) == data
+    assert all(len(b) > (1 << 18) - len(line) for b in blocks[:-1])
+
+
+def test_a_trickling_pipe_still_streams():
+    """A writer that never pauses for long (a line every 2 ms) has its lines handed on after
+    about _PIPE_PATIENCE, not when a whole block has gathered."""
+    lines = [b"%d\n" % i for i in range(1000)]  # about 2 s of writing
+    stream, writer = _pipe_writer(lines, pause=0.002)
+    with stream:
+        start = time.monotonic()
+        first = next(inputs._blocks(stream, b"", 1 << 20))
+        waited = time.monotonic() - start
+        assert writer.is_alive() and first.endswith(b"\n") and len(first) < sum(map(len, lines))
+        rest = b"".join(inputs._blocks(stream, b"", 1 << 20))
+    assert first + rest == b"".join(lines)
+    assert waited < 1.0
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe buffer sizes are a Linux feature")
+def test_pipes_get_a_wider_buffer_and_files_are_left_alone(tmp_path):
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "rb") as stream:
+        os.close(write_fd)
+        before = fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ)
+        inputs._widen_pipe(stream)
+        assert fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ) >= min(inputs._PIPE_BUFFER, _pipe_max_size()) >= before
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"1\n")
+    with open(path, "rb") as fh:
+        inputs._widen_pipe(fh)  # not a pipe: nothing happens, nothing raised
+        assert fh.read() == b"1\n"
+    inputs._widen_pipe(io.BytesIO(b"1\n"))
+
+
+def _pipe_max_size() -> int:
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as fh:
+            return int(fh.read())
+    except OSError:
+        return 1 << 16
 
 
 @settings(max_examples=30, deadline=None)
