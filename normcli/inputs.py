@@ -353,37 +353,54 @@ _PIPE_BUFFER = 1 << 20
 
 
 def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
-    """:func:`_blocks` of any stream: read, join and cut at the last newline.
+    """:func:`_blocks` of any stream: read into one buffer and cut it at its last newline.
 
     A block is handed on before it is full only when the source has had
     nothing more for _PIPE_PAUSE (or, once the block is _PIPE_PATIENCE old,
-    nothing more at once).
+    nothing more at once). Each block is copied once, out of the buffer; a
+    line longer than the buffer makes it grow.
     """
     _widen_pipe(stream)
-    parts = [first] if first else []  # joined once per block: += would copy quadratically
-    size = len(first)
+    buf = bytearray(max(block_size, len(first)))
+    buf[: len(first)] = first
+    filled = len(first)
     born = time.monotonic()  # when the block being gathered got its first bytes
-    read = getattr(stream, "read1", stream.read)
+    read_into = _read_into(stream)
     while True:
-        if size and (size >= block_size or not _more_ready(stream, _pause(born))):
-            rest = b"".join(parts)
-            cut = rest.rfind(b"\n") + 1
-            parts, size = [rest], len(rest)
+        if filled and (filled >= block_size or not _more_ready(stream, _pause(born))):
+            cut = buf.rfind(b"\n", 0, filled) + 1
             if cut:
-                yield rest[:cut]
-                parts, size = ([rest[cut:]] if cut < len(rest) else []), len(rest) - cut
+                yield bytes(memoryview(buf)[:cut])
+                buf[: filled - cut] = buf[cut:filled]
+                filled -= cut
                 born = time.monotonic()
                 continue
-        chunk = read(block_size)
-        if not chunk:
-            rest = b"".join(parts)
-            if rest:
-                yield rest if rest.endswith(b"\n") else rest + b"\n"
+        if filled == len(buf):  # one line fills the buffer: room for more of it
+            buf.extend(bytes(block_size))
+        got = read_into(memoryview(buf)[filled:])
+        if not got:
+            if filled:
+                block = bytes(memoryview(buf)[:filled])
+                yield block if block.endswith(b"\n") else block + b"\n"
             return
-        if not size:
+        if not filled:
             born = time.monotonic()
-        parts.append(chunk)
-        size += len(chunk)
+        filled += got
+
+
+def _read_into(stream):
+    """A function that reads what ``stream`` has ready (up to a view's size) into the view."""
+    method = getattr(stream, "readinto1", None)  # one read of the raw stream: a pipe does not wait
+    if method is not None:
+        return method
+    read = getattr(stream, "read1", stream.read)
+
+    def read_into(view) -> int:
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    return read_into
 
 
 def _pause(born: float) -> float:

@@ -320,6 +320,41 @@ def test_file_blocks_leave_a_shrinking_file_to_the_stream(tmp_path, monkeypatch)
         assert b"".join(inputs._blocks(fh)) == b"123\n" * 50
 
 
+class _Trickle(io.RawIOBase):
+    """A raw stream that hands out at most ``step`` bytes a read, as a pipe does."""
+
+    def __init__(self, data: bytes, step: int):
+        self.data, self.pos, self.step = data, 0, step
+
+    def readable(self):
+        return True
+
+    def readinto(self, view):
+        n = min(len(view), self.step, len(self.data) - self.pos)
+        view[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 300), max_size=40), st.binary(max_size=5), st.integers(1, 400), st.integers(1, 97),
+       st.booleans())
+def test_stream_blocks_are_whole_lines_of_the_stream(lengths, first, size, step, raw):
+    """Any line lengths (longer and shorter than a block), any head already read, any read sizes:
+    the blocks are whole lines, together the stream (a last newline added), none longer than
+    the block size or its longest line needs."""
+    text = b"".join(b"x" * n + b"\n" for n in lengths)
+    if lengths and lengths[-1] % 2:
+        text = text[:-1]  # no newline at the end
+    stream = _Trickle(text, step) if raw else io.BytesIO(text)
+    blocks = list(inputs._stream_blocks(stream, first, size))
+    whole = first + text
+    assert b"".join(blocks) == (whole if not whole or whole.endswith(b"\n") else whole + b"\n")
+    assert all(b.endswith(b"\n") for b in blocks)
+    longest = max((len(line) + 1 for line in whole.split(b"\n")), default=0)
+    assert all(len(b) <= max(size, len(first)) + longest + step for b in blocks)
+
+
 def _pipe_writer(chunks, pause: float = 0.0):
     """A pipe whose write end a thread fills with ``chunks`` (``pause`` seconds apart); returns
     (read end as a binary stream, the thread)."""
