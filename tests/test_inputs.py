@@ -376,7 +376,9 @@ def test_a_fast_pipe_gives_full_blocks(monkeypatch):
     """A writer that is merely slower than the reader at moments (cat) fills whole blocks: the
     reader waits for it instead of handing on whatever the pipe holds, so a large piped input
     is parsed ahead in parallel like a file."""
-    monkeypatch.setattr(inputs, "_PIPE_PAUSE", 0.5)  # a loaded test machine may stall the writer
+    # A loaded test machine may stall the writer: wait longer, and for blocks of any age.
+    monkeypatch.setattr(inputs, "_PIPE_PAUSE", 0.5)
+    monkeypatch.setattr(inputs, "_PIPE_PATIENCE", 60.0)
     line = b"0.123456789,-1.5e-3,42\n"
     data = line * 200_000  # 4.6 MB
     stream, writer = _pipe_writer(data[i : i + 4096] for i in range(0, len(data), 4096))
