@@ -85,17 +85,17 @@ def _time(argv: list[str], path: Path, env: dict | None, piped: bool = False) ->
     import time
 
     full_env = {**os.environ, **env} if env else None
-    with open(path, "rb") as fh:
-        t0 = time.perf_counter()
-        if piped:
-            cat = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+    t0 = time.perf_counter()
+    if piped:
+        cat = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+        with cat.stdout:
             proc = subprocess.run(argv, stdin=cat.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   env=full_env)
-            cat.stdout.close()
-            cat.wait()
-        else:
+        cat.wait()
+    else:
+        with open(path, "rb") as fh:
             proc = subprocess.run(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
-        dt = time.perf_counter() - t0
+    dt = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-500:]}")
     if proc.stderr.strip():

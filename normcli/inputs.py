@@ -650,25 +650,34 @@ def _finite_or_none(layout: _Layout, arr: np.ndarray) -> np.ndarray | None:
     return arr
 
 
+def _columns_to_read(layout: _Layout) -> tuple[list[int], list[int]]:
+    """The used columns (in order, once each), and those a parser reads to check field counts.
+
+    Both readers check a selection the same way: the last column is read
+    too (as text), so a line with too few fields fails or shows a null, and
+    then the block's delimiter total, ncols - 1 per line, rules out a line
+    with too many.
+    """
+    used = sorted(set(layout.usecols))
+    last = layout.ncols - 1
+    return used, (used if last in used else [*used, last])
+
+
 def _selected_columns(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray | None:
     """Some of the columns of a quote- and comment-free block, if every line has ``ncols`` fields; else None.
 
     numpy's parser with ``usecols`` does not notice a line with other
     fields than those it reads, so the field counts are checked here. With
-    a one-byte delimiter the check costs little: numpy also reads the last
-    column (as one character of text, not converted), so it fails on any
-    line with too few fields, and then the delimiters of the block, counted
-    at once, must be ncols - 1 per line read: no line has too many. Blank
-    lines hold no delimiter and numpy skips them. Otherwise every line's
-    fields are counted first.
+    a one-byte delimiter the check costs little (:func:`_columns_to_read`):
+    numpy reads the last column as one character of text, not converted,
+    and fails on a line without it; blank lines hold no delimiter and numpy
+    skips them. Otherwise every line's fields are counted first.
     """
     d = layout.delimiter
     last = layout.ncols - 1
-    used = sorted(set(layout.usecols))
     one_byte = d is not None and len(d.encode()) == 1
-    if one_byte:
-        cols = used if last in used else [*used, last]
-    else:
+    used, cols = _columns_to_read(layout)
+    if not one_byte:
         if d is None and not all(len(line.split()) == layout.ncols for line in lines if line.strip()):
             return None
         if d is not None and not all(line.count(d) == last for line in lines if line.strip()):
@@ -873,10 +882,10 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int,
 
     Only the used columns are converted, and the last column is read as
     text: polars checks a line's field count only when it reads every
-    column, so the counts are checked here. A line with too few fields has
-    no last field (a null); one with too many is then seen in the total of
-    delimiters, which must be ncols - 1 per line. Both counts are numpy
-    passes over the bytes, cheaper than converting unused columns.
+    column, so the counts are checked here (:func:`_columns_to_read`). A
+    line with too few fields has no last field (a null). The delimiter
+    total is a numpy pass over the bytes, cheaper than converting unused
+    columns.
 
     Returns (result, lines in the block).
     """
@@ -889,12 +898,12 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int,
     last = layout.ncols - 1
     if last and _count_byte(block, separator) != rows * last:
         return func(layout, block, first_line), newlines
-    used = sorted(set(layout.usecols))
+    used, cols = _columns_to_read(layout)
     try:
         frame = pl.read_csv(
             block, has_header=False, separator=separator, quote_char=None, raise_if_empty=False,
             schema={f"c{j}": pl.Float64 if j in used else pl.String for j in range(layout.ncols)},
-            columns=sorted({*used, last}),
+            columns=cols,
         )
     except (pl.exceptions.PolarsError, ValueError):  # any refusal: the exact path decides and explains
         return func(layout, block, first_line), newlines
@@ -902,7 +911,7 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int,
     # polars that skipped blank lines could not shift the line numbers of later errors.
     if frame.height != rows or (frame.height and sum(frame.null_count().row(0))):
         return func(layout, block, first_line), newlines
-    if last not in used:
+    if len(cols) > len(used):  # the last column was read only for the check
         frame = frame.select([f"c{j}" for j in used])
     # C order, as numpy's parsers give: reductions along a row then sum in the same order.
     arr = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64).reshape(frame.height, len(used))
