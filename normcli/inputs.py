@@ -75,7 +75,7 @@ class InputSpec:
     nan: str = "error"
     stdin: object = None
     #: Told about the reading as it goes (``render.Progress``): begin(total bytes or None),
-    #: advance(bytes, lines). None: nothing is shown.
+    #: advance(bytes read, data rows parsed). None: nothing is shown.
     progress: object = None
 
     def __post_init__(self) -> None:
@@ -1049,7 +1049,12 @@ def _load_npy(data: bytes, where: str) -> np.ndarray:
 
 
 def _metered(blocks: Iterator[bytes], stream, meter) -> Iterator[bytes]:
-    """The blocks, each reported to ``meter`` (bytes and lines) as it is read."""
+    """The blocks, each reported to ``meter`` (its bytes) as it is read.
+
+    The rows are reported as they are parsed (:func:`_rows_metered`): the
+    parsers count them anyway, and a data row is what the user counts (a
+    header, blank and comment lines are not).
+    """
     try:
         size = os.fstat(stream.fileno()).st_size
         total = size if size and _is_regular(stream) else None
@@ -1058,10 +1063,20 @@ def _metered(blocks: Iterator[bytes], stream, meter) -> Iterator[bytes]:
     meter.begin(total)
     try:
         for block in blocks:
-            meter.advance(len(block), _count_lines(block))
+            meter.advance(len(block), 0)
             yield block
     finally:
         meter.close()  # the input is read (or abandoned): the bar goes before any output
+
+
+def _rows_metered(results: Iterator, meter, rows) -> Iterator:
+    """The parsed ``results``, each one's ``rows(result)`` reported to ``meter`` (if any) as it comes."""
+    if meter is None:
+        yield from results
+        return
+    for result in results:
+        meter.advance(0, rows(result))
+        yield result
 
 
 def _large_file(stream) -> bool:
@@ -1147,7 +1162,8 @@ def _columns(spec: InputSpec, kind: tuple) -> Columns:
     large = _large_file(stream)
     layout, blocks, first = _text_start(spec, stream, where, head)
     names = [layout.names[j] for j in layout.usecols]
-    chunks = _closing(_parallel_map(_parse_table_block, layout, blocks, first, large), stream if close else None)
+    chunks = _rows_metered(_parallel_map(_parse_table_block, layout, blocks, first, large), spec.progress, len)
+    chunks = _closing(chunks, stream if close else None)
     return Columns(names, _nonempty(chunks, where), spec.nan)
 
 
@@ -1207,7 +1223,8 @@ def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
     large = _large_file(stream)
     size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
     layout, blocks, first = _text_start(spec, stream, where, head, size)
-    groups = _parallel_map(_parse_row_block, layout, blocks, first, large, size)
+    groups = _rows_metered(_parallel_map(_parse_row_block, layout, blocks, first, large, size), spec.progress,
+                           lambda gs: sum(len(g) for g in gs))
     flat = (g for gs in groups for g in gs)
     return _row_blocks(_closing(flat, stream if close else None), spec.nan)
 

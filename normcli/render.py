@@ -422,13 +422,17 @@ class Progress:
         self.rows = 0
         self._bar = None
         self._task = None
+        self._closed = False
 
     def begin(self, total: int | None) -> None:
         self.total = total
 
-    def advance(self, nbytes: int, nlines: int) -> None:
+    def advance(self, nbytes: int, rows: int) -> None:
+        """``nbytes`` more bytes read, ``rows`` more data rows parsed; nothing once closed."""
+        if self._closed:
+            return
         self.bytes += nbytes
-        self.rows += nlines
+        self.rows += rows
         if self._bar is None and self._clock() - self._start >= self.delay:
             self._show()
         if self._bar is not None:
@@ -447,6 +451,7 @@ class Progress:
         self._bar.start()
 
     def close(self) -> None:
+        self._closed = True
         if self._bar is not None:
             self._bar.stop()
             self._bar = None

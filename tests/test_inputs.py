@@ -546,3 +546,38 @@ def test_process_pool_raises_the_first_error_in_order(monkeypatch):
     text = "a\n" + "".join(f"{i}.5\n" for i in range(300)) + "x\n" + "".join(f"{i}\n" for i in range(300)) + "y\n"
     with pytest.raises(InputError, match=r"^line 302, column 'a': 'x' is not a number$"):
         _columns(text)
+
+
+class _Meter:
+    """Records what a reader tells its progress meter."""
+
+    def __init__(self):
+        self.total, self.bytes, self.rows, self.closed = "unset", 0, 0, False
+
+    def begin(self, total):
+        self.total = total
+
+    def advance(self, nbytes, rows):
+        self.bytes += nbytes
+        self.rows += rows
+
+    def close(self):
+        self.closed = True
+
+
+def test_the_progress_meter_counts_every_byte_and_only_the_data_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)  # many blocks
+    body = "".join(f"{i},{-i}\n" + ("\n# a comment\n" if i % 7 == 0 else "") for i in range(300))
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n" + body)
+    meter = _Meter()
+    cols = inputs.read_columns(inputs.InputSpec(file=str(path), progress=meter))
+    assert sum(len(p[0]) for p in cols.chunks()) == 300
+    assert (meter.total, meter.bytes, meter.rows, meter.closed) == (path.stat().st_size, path.stat().st_size, 300, True)
+    meter = _Meter()
+    blocks = list(inputs.read_rows(inputs.InputSpec(file=str(path), progress=meter)))
+    assert sum(len(b.data) for b in blocks) == 300
+    assert (meter.bytes, meter.rows) == (path.stat().st_size, 300)
+    meter = _Meter()  # a pipe: no total
+    list(inputs.read_columns(inputs.InputSpec(stdin=io.BytesIO(("a,b\n" + body).encode()), progress=meter)).chunks())
+    assert (meter.total, meter.rows) == (None, 300)

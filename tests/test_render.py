@@ -211,3 +211,12 @@ def test_rows_output_is_identical_with_and_without_polars_formatting(monkeypatch
     slow = render._format_array(data, None, None) + render._format_array(data[:, 0], None, None)
     assert fast == slow
     assert slow[0] == "\t".join(map(repr, data[0].tolist()))
+
+
+def test_a_closed_progress_bar_ignores_late_rows_and_never_reopens():
+    bar = render.Progress(delay=0)
+    bar.advance(10, 2)
+    assert (bar.bytes, bar.rows) == (10, 2) and bar._bar is not None
+    bar.close()
+    bar.advance(5, 3)  # rows parsed after the reading ended
+    assert (bar.bytes, bar.rows) == (10, 2) and bar._bar is None
