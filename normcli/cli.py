@@ -61,8 +61,12 @@ class NormcliGroup(TyperGroup):
 def _run(call) -> int:
     from . import render
 
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nothing could be shown
+        render.error("cannot write the output: standard output is closed")
+        return ExitCode.DATA
     try:
         rv = _call_closing_meters(call)
+        _Stdout(sys.stdout).flush()  # now, not at exit, so that a full disk is an error (help, --version)
     except NoArgsIsHelpError as exc:  # bare `normcli`: the help, on stderr
         render.usage(exc.format_message())
         return ExitCode.USAGE
@@ -83,6 +87,11 @@ def _run(call) -> int:
     except (_OutputClosed, BrokenPipeError):
         _silence_stdout()
         return ExitCode.OK
+    except OSError as exc:  # a full disk under the help text, or an I/O error no reader named
+        _silence_stdout()
+        what = "cannot write the output" if isinstance(exc, _OutputFailed) or exc.filename is None else exc.filename
+        render.error(f"{what}: {exc.strerror or exc}")
+        return ExitCode.DATA
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     return int(rv or 0)
@@ -259,13 +268,48 @@ def _show_pictures(result, output: str, precision, plot: bool, save: str | None)
     _show(result, output, precision)
 
 
+class _OutputFailed(OSError):
+    """A write to stdout failed for another reason than a closed pipe (a full disk, a bad descriptor)."""
+
+
+class _Stdout:
+    """stdout, with a failed write told apart from other I/O errors (a file read while streaming)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.errno, exc.strerror) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.errno, exc.strerror) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def _show(result, output: str, precision) -> None:
+    """Write ``result``; results streamed from core speak its ValueErrors as errors, as :func:`_core_call`."""
     from . import render
 
+    out = _Stdout(sys.stdout)
     try:
-        render.show(result, output, precision)
+        render.show(result, output, precision, out=out)
+        out.flush()
     except BrokenPipeError:
         raise _OutputClosed() from None
+    except ValueError as exc:  # a row of a streamed result that core refuses
+        raise NormcliError(str(exc)) from None
 
 
 @app.command(
@@ -408,6 +452,8 @@ def grad(
     from .core import grads
 
     _check_output(output)
+    if tolerance != tolerance:  # nan passes min=0 (every comparison is false) and would fail every check
+        raise UsageError("--tolerance must be a number >= 0, not nan")
     spec = _input_spec(values, file, column, delimiter, header, nan, quiet, streams=rows)
     if power and mean:
         raise UsageError("--power and --mean cannot be combined")
@@ -929,10 +975,15 @@ def dist(
         if file is not None or column:
             raise UsageError("give the vectors either as A B or with --file/--column, not both")
         fmt = dict(delimiter=delimiter, header=header)
-        a = _vector_arg(values[0], None, "A", fmt, stdin_ok=False)
-        b = _vector_arg(values[1], None, "B", fmt, stdin_ok=False)
+        a = _vector_arg(values[0], None, "A", fmt, stdin_ok=False, nan=nan)
+        b = _vector_arg(values[1], None, "B", fmt, stdin_ok=False, nan=nan)
         names = ["A", "B"]
         omitted = 0
+        if a.size == b.size and nan == "omit":  # pairs go whole, as the rows of a file do
+            import numpy as np
+
+            pairs, omitted = inputs.drop_incomplete_rows(np.column_stack([a, b]))
+            a, b = pairs[:, 0], pairs[:, 1]
     else:
         if file is None and not inputs.stdin_piped():
             raise UsageError("no input: give two vectors (normcli dist 1,2,3 4,6,8), or a file with two columns")
@@ -1169,17 +1220,20 @@ def _matrix_file(path: str, what: str):
     return A
 
 
-def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bool = False):
+def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bool = False, nan: str | None = None):
     """A vector option: numbers, or a file (``-`` stdin) of one column or one row; None when absent.
 
     Positional ``values`` stand for the option; with neither, a piped stdin
     is read (when ``stdin_ok``; with ``empty_ok`` an empty one counts as absent).
-    Weights and gradients must be finite: --nan does not apply to them.
+    Weights and gradients must be finite: --nan does not apply to them. An
+    operand that --nan does apply to (dist's A and B) passes the policy as
+    ``nan``: non-finite values are then kept (as nan and inf) for the caller
+    to omit or propagate, or named as errors with the --nan advice.
     """
     from . import inputs
 
     if text is None and values:
-        return _finite_tokens(values, what)
+        return _finite_tokens(values, what, nan)
     piped = False
     if text is None:
         if not stdin_ok or not inputs.stdin_piped():
@@ -1189,27 +1243,30 @@ def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bo
         raise InputError(f"{what} is empty")
     if text != "-":
         try:
-            return _finite_tokens([text], what)
+            return _finite_tokens([text], what, nan)
         except InputError as exc:
+            if inputs.numeric_words(text):  # numbers, one of them not finite: that is the error
+                raise
             if not os.path.exists(text):
-                reason = str(exc).split(": ", 1)[-1]
+                reason = str(exc).removeprefix(f"{what}, ")
                 raise InputError(f"{what} {text!r} is neither numbers ({reason}) nor an existing file") from None
-    spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], "error")
+    cells = "error" if nan in (None, "error") else "propagate"
+    spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], cells)
     try:
         return inputs.read_flat_vector(spec)
     except NormcliError as exc:
         if piped and empty_ok and "no data" in str(exc):
             return None
-        raise type(exc)(f"{what}: {_finite_message(str(exc))}") from None
+        raise type(exc)(f"{what}: {_finite_message(str(exc)) if nan is None else exc}") from None
 
 
-def _finite_tokens(tokens, what: str):
+def _finite_tokens(tokens, what: str, nan: str | None = None):
     from . import inputs
 
     try:
-        x = inputs.parse_tokens(tokens, "error")
+        x = inputs.parse_tokens(tokens, "error" if nan in (None, "error") else "propagate", what)
     except InputError as exc:
-        raise InputError(f"{what}: {_finite_message(str(exc))}".replace(": the values, ", ": ")) from None
+        raise InputError(_finite_message(str(exc)) if nan is None else str(exc)) from None
     if x.size == 0:
         raise InputError(f"{what} is empty")
     return x

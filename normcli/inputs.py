@@ -137,8 +137,11 @@ class _Cells:
         return value
 
 
-def parse_tokens(tokens: Sequence[str], nan: str = "error") -> np.ndarray:
+def parse_tokens(tokens: Sequence[str], nan: str = "error", what: str = "the values") -> np.ndarray:
     """Numbers from command-line tokens: commas and/or whitespace separate them.
+
+    ``what`` names the tokens in an error when there is one token (an
+    option's value: ``--target``); several are "argument i".
 
     >>> parse_tokens(["1,2", "3 4", "-5e-1"]).tolist()
     [1.0, 2.0, 3.0, 4.0, -0.5]
@@ -150,7 +153,7 @@ def parse_tokens(tokens: Sequence[str], nan: str = "error") -> np.ndarray:
         if not stripped:
             continue
         for j, piece in enumerate(_TOKEN_SPLIT.split(stripped), 1):
-            where = f"argument {i}" if len(tokens) > 1 else "the values"
+            where = f"argument {i}" if len(tokens) > 1 else what
             out.append(cells.convert(piece, f"{where}, value {j}"))
     return np.array(out, dtype=np.float64)
 
@@ -1177,12 +1180,15 @@ def read_vector(spec: InputSpec, target: str | None = None) -> tuple[np.ndarray,
     t = None
     column_target = None
     if target is not None:
+        # Numbers, or the name of a column: decided by the text alone, not by
+        # the --nan policy (under omit a column name would read as no numbers).
         try:
-            t = parse_tokens([target], spec.nan)
+            t = parse_tokens([target], "error", "--target")
         except InputError:
-            if spec.values:
-                raise
-            column_target = target
+            if spec.values or numeric_words(target):
+                t = parse_tokens([target], spec.nan, "--target")
+            else:
+                column_target = target
     if column_target is not None and spec.columns and column_target not in spec.columns:
         spec = replace(spec, columns=(*spec.columns, column_target))
     cols = read_columns(spec)
@@ -1201,6 +1207,17 @@ def read_vector(spec: InputSpec, target: str | None = None) -> tuple[np.ndarray,
     if t is not None and t.size != x.size:
         raise InputError(f"--target has {t.size} value(s) but x has {x.size}")
     return x, t
+
+
+def numeric_words(text: str) -> bool:
+    """Whether every comma- or space-separated word of ``text`` reads as a float (nan and inf too)."""
+    words = [w for w in _TOKEN_SPLIT.split(text.strip().strip(",").strip()) if w]
+    try:
+        for w in words:
+            float(w)
+    except ValueError:
+        return False
+    return bool(words)
 
 
 def read_rows(spec: InputSpec) -> Iterator[RowBlock]:

@@ -379,3 +379,30 @@ def test_version_and_help(run):
 def test_bare_command_shows_usage_with_exit_2(run):
     r = run([])
     assert r.exit_code == 2 and "Usage: normcli" in r.stderr
+
+
+def test_a_target_column_is_named_under_every_nan_policy(run, tmp_path):
+    path = tmp_path / "preds.csv"
+    path.write_text("pred,truth\n3.5,3\n1.5,2\n4,4\n")
+    for extra in ([], ["--nan", "omit"], ["--nan", "propagate"], ["-c", "pred", "--nan", "omit"]):
+        r = run(["grad", "--p", "1", "--target", "truth", "-f", str(path), *extra])
+        assert (r.exit_code, r.stdout) == (0, "1.0\n-1.0\n0.0\n"), extra
+    r = run(["grad", "--target", "bogus", "-f", str(path), "--nan", "omit"])
+    assert r.exit_code == 2 and "'bogus' is neither numbers nor a column" in r.stderr
+    r = run(["grad", "--target", "1,x", "1,2"])  # the error names the option, not the values
+    assert r.exit_code == 1 and r.stderr == "normcli: error: --target, value 2: 'x' is not a number\n"
+
+
+def test_check_tolerance_nan_is_a_usage_error(run):
+    r = run(["grad", "--check", "--tolerance", "nan", "3,4"])
+    assert r.exit_code == 2 and "--tolerance must be a number >= 0, not nan" in r.stderr
+    r = run(["grad", "--check", "--tolerance", "inf", "3,4"])
+    assert (r.exit_code, r.stdout) == (0, "0.6\n0.8\n")
+
+
+def test_regstep_steps_from_weights_whose_objective_overflows(run):
+    one = run(["regstep", "--lr", "0.1", "--l2", "1", "--grad", "0", "1e300"])
+    two = run(["regstep", "--lr", "0.1", "--l2", "1", "--grad", "0", "--steps", "2", "1e300"])
+    assert one.exit_code == two.exit_code == 0
+    again = run(["regstep", "--lr", "0.1", "--l2", "1", "--grad", "0", one.stdout.strip()])
+    assert float(two.stdout) == float(again.stdout) < float(one.stdout)

@@ -175,3 +175,18 @@ def test_norm_transform_refuses_nan_propagate(run, tmp_path):
     f.write_text("2,0\n0,1\n")
     r = run(["norm", "--transform", str(f), "--nan", "propagate", "nan,4"])
     assert r.exit_code == 2 and "--transform needs finite x" in r.stderr
+
+
+def test_nan_policy_applies_to_the_operands_as_to_a_file(run, tmp_path):
+    path = tmp_path / "ab.csv"
+    path.write_text("a,b\n1,1\nnan,2\n3,nan\n5,1\n")
+    for policy in ("omit", "propagate"):
+        from_file = run(["dist", "--nan", policy, "-f", str(path)])
+        from_args = run(["dist", "--nan", policy, "1,nan,3,5", "1,2,nan,1"])
+        assert from_args.exit_code == from_file.exit_code == 0
+        assert from_args.stdout == from_file.stdout == {"omit": "4.0\n", "propagate": "nan\n"}[policy]
+    r = run(["dist", "1,nan", "1,2"])
+    assert r.exit_code == 1
+    assert r.stderr == "normcli: error: A, value 2: 'nan' is not a finite number; use --nan omit or --nan propagate\n"
+    r = run(["dist", "--nan", "omit", "nan,1", "1,nan"])
+    assert r.exit_code == 1 and "no rows are left after --nan omit" in r.stderr

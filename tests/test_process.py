@@ -268,3 +268,17 @@ def test_the_console_script_builds_only_the_invoked_command_and_still_lists_all(
     assert (r.returncode, r.stdout) == (0, "1.0\n")
     r = run(["nosuch"])
     assert r.returncode == 2 and "No such command 'nosuch'" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["norm", "1,2"], ["norm", "-o", "json", "1,2"], ["grad", "--rows", "1,2", "3,4"],
+                                  ["--version"], ["--help"], ["regstep", "--help"]])
+def test_output_that_cannot_be_written_is_one_error_line(args):
+    env = {**os.environ, "COLUMNS": "80"}
+    if os.path.exists("/dev/full"):  # a full disk
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([*NORMCLI, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, env=env)
+        assert (r.returncode, r.stderr) == (1, "normcli: error: cannot write the output: No space left on device\n")
+    # stdout closed before the start (`>&-`)
+    r = subprocess.run([*NORMCLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+                       env=env, preexec_fn=lambda: os.close(1))
+    assert (r.returncode, r.stderr) == (1, "normcli: error: cannot write the output: standard output is closed\n")

@@ -572,10 +572,18 @@ def test_single_step_diverged():
         step([1e308], [-1e308], 10.0, Penalty())
 
 
-def test_start_not_finite():
-    with pytest.raises(Diverged, match="starting weights") as info:
-        iterate([1e200], 0.1, Penalty(l2=1.0), 3)
-    assert info.value.last is None
+def test_an_objective_beyond_float64_at_finite_start_still_steps():
+    # 0.5 * 1e200**2 overflows, but the weights are finite and L2 shrinks them: as three single steps.
+    traj = iterate([1e200], 0.1, Penalty(l2=1.0), 3)
+    w = np.array([1e200])
+    for _ in range(3):
+        w = iterate(w, 0.1, Penalty(l2=1.0), 1).w
+    assert traj.w.tolist() == w.tolist() and 0 < traj.w[0] < 1e200
+    assert math.isinf(traj.records[0].objective) and any("float64 range" in n for n in traj.notes)
+    with pytest.raises(Diverged, match="beyond the float64 range from the start") as info:
+        iterate([1e200], 30.0, Penalty(l2=1.0), 3000)  # growing: the weights overflow
+    assert math.isinf(info.value.last.objective)
+
 
 
 # ---------------------------------------------------------------------------

@@ -724,6 +724,9 @@ def _diverged(k: int, objective: float, last: Record | None, last_w, weights_bad
     what = f"objective {objective:.3g}" if not weights_bad else "weights not finite"
     if last is None:
         return Diverged(f"the objective is not finite at the starting weights ({what})", k, objective, None, None)
+    if not math.isfinite(last.objective):
+        return Diverged(f"the iteration diverged at step {k} ({what}); the objective was beyond the float64 range "
+                        f"from the start; try a smaller --lr", k, objective, last, last_w)
     return Diverged(
         f"the iteration diverged at step {k} ({what}); the last finite objective was {last.objective:.3g} "
         f"at step {last.step}; try a smaller --lr", k, objective, last, last_w)
@@ -830,6 +833,7 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
     final = None
     loss_before = None
     b_before = b_grad = None
+    finite_seen = False
     with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as a non-finite objective: Diverged
         for k in range(steps_i + 1):
             if X is not None:
@@ -842,10 +846,16 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
             else:
                 objective = penalty._value_fast(w)
             weights_bad = not np.isfinite(w).all()
-            if weights_bad or not math.isfinite(objective):
+            # An objective beyond the float64 range at finite starting weights (1e300 under L2) is no
+            # divergence: the steps still shrink them. It diverges when the weights overflow, when the
+            # objective is nan, or when an objective that was finite overflows.
+            if k == 0 and math.isinf(objective) and not weights_bad:
+                notes.append("the objective exceeds the float64 range at the starting weights (shown as inf)")
+            elif weights_bad or math.isnan(objective) or (math.isinf(objective) and finite_seen):
                 last = record(*prev) if prev is not None else None
                 raise _diverged(k, math.nan if weights_bad else objective, last, prev[2] if prev else None,
                                 weights_bad)
+            finite_seen = finite_seen or math.isfinite(objective)
             if k % every_i == 0 or k == steps_i:
                 records.append(record(k, loss, w))
             prev = (k, loss, w)
