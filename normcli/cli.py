@@ -247,7 +247,12 @@ def _input_spec(values, file, column, delimiter, header, nan, quiet: bool = True
         meter = render.progress()
         if meter is not None:
             _METERS.append(meter)
-    return InputSpec(tuple(values or ()), file, tuple(column or ()), delimiter, header, nan, progress=meter)
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)  # the command's name, for the examples of a no-input error
+    command = ctx.info_name if ctx is not None and ctx.info_name else "norm"
+    return InputSpec(tuple(values or ()), file, tuple(column or ()), delimiter, header, nan, progress=meter,
+                     command=command)
 
 
 def _check_output(output: str) -> None:

@@ -53,7 +53,10 @@ READERS = ("auto", "numpy", "polars")
 _NPY_MAGIC = b"\x93NUMPY"
 _TOKEN_SPLIT = re.compile(r"\s*,\s*|\s+")
 _CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
-_EXAMPLE = "normcli norm 1,2,3   or   normcli norm -f errors.csv   or   cat errors.csv | normcli norm"
+
+
+def _example(command: str) -> str:
+    return f"normcli {command} 1,2,3   or   normcli {command} -f errors.csv   or   cat errors.csv | normcli {command}"
 
 
 # --------------------------------------------------------------------------
@@ -77,6 +80,8 @@ class InputSpec:
     #: Told about the reading as it goes (``render.Progress``): begin(total bytes or None),
     #: advance(bytes read, data rows parsed). None: nothing is shown.
     progress: object = None
+    #: The command reading (for the examples of a no-input error).
+    command: str = "norm"
 
     def __post_init__(self) -> None:
         if self.nan not in NAN_POLICIES:
@@ -223,7 +228,7 @@ def _source(spec: InputSpec):
     if spec.file is None or spec.file == "-":
         stream = _stdin(spec)
         if spec.file is None and _isatty(stream):
-            raise UsageError(f"no input: give values, --file PATH, or pipe data in; e.g. {_EXAMPLE}")
+            raise UsageError(f"no input: give values, --file PATH, or pipe data in; e.g. {_example(spec.command)}")
         return stream, "stdin", False
     try:
         return open(spec.file, "rb"), repr(spec.file), True
@@ -498,7 +503,7 @@ class _Layout:
     has_header: bool
     usecols: tuple[int, ...]  # 0-based selected columns
     nan: str
-    first_data_line: int  # line number of the first data line (for messages)
+    shape_line: int  # the line whose fields set ncols: the header, or the first data line (for messages)
 
     def column_label(self, j: int) -> str:
         return f"column {self.names[j]!r}" if self.has_header else f"column {j + 1}"
@@ -550,12 +555,10 @@ def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layo
         names = tuple(f.strip().strip('"') or str(j + 1) for j, f in enumerate(first_fields))
         if len(sample) == 1:
             raise InputError(f"{where} has a header line but no data rows")
-        first_data = sample[1][0]
     else:
         names = tuple(str(j + 1) for j in range(len(first_fields)))
-        first_data = sample[0][0]
     usecols = _select(spec.columns, names, has_header)
-    return _Layout(delimiter, len(names), names, bool(has_header), usecols, spec.nan, first_data)
+    return _Layout(delimiter, len(names), names, bool(has_header), usecols, spec.nan, sample[0][0])
 
 
 def _select(columns: Sequence[str], names: Sequence[str], has_header: bool) -> tuple[int, ...]:
@@ -723,7 +726,8 @@ def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarra
         if len(fields) != layout.ncols:
             raise InputError(
                 f"line {lineno}: {len(fields)} field(s), expected {layout.ncols} "
-                f"as in line {layout.first_data_line}; use --rows for rows of different lengths"
+                f"as in line {layout.shape_line}{' (the header)' if layout.has_header else ''}; "
+                "use --rows for rows of different lengths"
             )
         rows.append(
             [cells.convert(fields[j], f"line {lineno}, {layout.column_label(j)}") for j in layout.usecols]
@@ -1021,7 +1025,7 @@ def _prepare(spec: InputSpec):
         data = head + stream.read()
         if close:
             stream.close()
-        return ("npy", _load_npy(data, where))
+        return ("npy", _load_npy(data, where), where)
     return ("text", stream, where, close, head)
 
 
@@ -1155,12 +1159,13 @@ def _columns(spec: InputSpec, kind: tuple) -> Columns:
             raise UsageError("--column selects columns of a file; the values were given as arguments")
         return Columns(["x"], _checked_npy(values, spec.nan), spec.nan)
     if kind[0] == "npy":
-        arr = kind[1]
-        if arr.ndim == 1:
-            return Columns(["x"], _checked_npy(arr, spec.nan), spec.nan)
+        arr, where = kind[1], kind[2]
+        if arr.ndim == 1 and not spec.columns:
+            return Columns(["x"], _checked_npy(arr, spec.nan, where), spec.nan)
+        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr  # a 1-D array is one column: -c 1 selects it
         names = tuple(str(j + 1) for j in range(arr.shape[1]))
         use = _select(spec.columns, names, False)
-        return Columns([names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan), spec.nan)
+        return Columns([names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan, where, use), spec.nan)
     _, stream, where, close, head = kind
     large = _large_file(stream)
     layout, blocks, first = _text_start(spec, stream, where, head)
@@ -1231,11 +1236,11 @@ def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
             raise InputError("no values were given")
         return _row_blocks(iter(rows), spec.nan)
     if kind[0] == "npy":
-        arr = kind[1]
+        arr, where = kind[1], kind[2]
         arr = arr.reshape(1, -1) if arr.ndim == 1 else arr
         names = tuple(str(j + 1) for j in range(arr.shape[1]))
-        arr = arr[:, list(_select(spec.columns, names, False))]
-        return _row_blocks(_checked_npy(arr, spec.nan), spec.nan)
+        use = _select(spec.columns, names, False)
+        return _row_blocks(_checked_npy(arr[:, list(use)], spec.nan, where, use), spec.nan)
     _, stream, where, close, head = kind
     large = _large_file(stream)
     size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
@@ -1297,12 +1302,23 @@ def drop_incomplete_rows(table: np.ndarray) -> tuple[np.ndarray, int]:
     return table, omitted
 
 
-def _checked_npy(arr: np.ndarray, nan: str) -> Iterator[np.ndarray]:
+def _checked_npy(arr: np.ndarray, nan: str, source: str = "", columns: Sequence[int] | None = None
+                 ) -> Iterator[np.ndarray]:
+    """``arr`` in chunks, once no value breaks the --nan policy.
+
+    An error names the ``source`` and, 1-based as for text, the value
+    (1-D) or the row and the column of the file (``columns``: the file's
+    column of each column of ``arr``).
+    """
     if nan == "error" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
-        where = f"index {bad[0]}" if arr.ndim == 1 else f"row {bad[0] + 1}, column {bad[1] + 1}"
+        if arr.ndim == 1:
+            at = f"value {bad[0] + 1}"
+        else:
+            at = f"row {bad[0] + 1}, column {(columns[bad[1]] if columns is not None else bad[1]) + 1}"
         raise InputError(
-            f"{where}: {float(arr[tuple(bad)])!r} is not a finite number; use --nan omit or --nan propagate"
+            f"{source + ', ' if source else ''}{at}: {float(arr[tuple(bad)])!r} is not a finite number; "
+            "use --nan omit or --nan propagate"
         )
     step = 1 << 20
     for start in range(0, max(len(arr), 1), step):

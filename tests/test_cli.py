@@ -172,7 +172,7 @@ def test_error_names_line_column_and_text(run):
 def test_ragged_row_names_line_and_counts(run):
     r = run(["norm"], input="a,b,c\n1,2,3\n4,5\n")
     assert r.exit_code == 1
-    assert "line 3: 2 field(s), expected 3 as in line 2" in r.stderr
+    assert "line 3: 2 field(s), expected 3 as in line 1 (the header)" in r.stderr
     # the check holds when only some columns are selected, too
     r = run(["norm", "-c", "a"], input="a,b,c\n1,2,3\n4,5,6,7\n")
     assert r.exit_code == 1 and "line 3: 4 field(s), expected 3" in r.stderr
@@ -255,7 +255,7 @@ def test_npy_from_stdin_and_refusals(run, tmp_path):
     nanfile = tmp_path / "n.npy"
     np.save(nanfile, np.array([1.0, np.nan]))
     r = run(["norm", "-f", str(nanfile)])
-    assert r.exit_code == 1 and "index 1: nan is not a finite number" in r.stderr
+    assert r.exit_code == 1 and "n.npy', value 2: nan is not a finite number" in r.stderr
     assert run(["norm", "-f", str(nanfile), "--nan", "omit"]).stdout == "1.0\n"
 
 
@@ -406,3 +406,25 @@ def test_regstep_steps_from_weights_whose_objective_overflows(run):
     assert one.exit_code == two.exit_code == 0
     again = run(["regstep", "--lr", "0.1", "--l2", "1", "--grad", "0", one.stdout.strip()])
     assert float(two.stdout) == float(again.stdout) < float(one.stdout)
+
+
+def test_npy_errors_name_the_file_and_its_own_row_and_column(run, tmp_path):
+    two = tmp_path / "m.npy"
+    np.save(two, np.array([[1.0, 1.0], [1.0, 1.0], [1.0, np.nan]]))
+    for args in (["norm", "-f", str(two), "-c", "2"], ["norm", "--rows", "-f", str(two), "-c", "2"]):
+        r = run(args)
+        assert r.exit_code == 1
+        assert r.stderr.startswith(f"normcli: error: {str(two)!r}, row 3, column 2: nan is not a finite number")
+    one = tmp_path / "v.npy"
+    np.save(one, np.array([3.0, np.nan]))
+    r = run(["norm", "-f", str(one)])
+    assert r.exit_code == 1 and r.stderr.startswith(f"normcli: error: {str(one)!r}, value 2: nan is not a finite")
+
+
+def test_a_1d_npy_is_one_column_for_column_selection(run, tmp_path):
+    one = tmp_path / "v.npy"
+    np.save(one, np.array([3, 4], dtype=np.int8))
+    assert run(["norm", "-f", str(one), "-c", "1"]).stdout == "5.0\n"
+    for bad in ("foo", "2"):
+        r = run(["norm", "-f", str(one), "-c", bad])
+        assert r.exit_code == 2, bad
