@@ -541,6 +541,15 @@ def _numeric_line(line: str) -> bool:
     return all(_looks_numeric(f) for f in re.split(r"[,\t;| ]+", line.strip()) if f)
 
 
+def _header_names(line: str, delimiter: str | None) -> list[str]:
+    """The fields of a header line, unquoted as CSV does (a doubled quote inside quotes is one), unpadded."""
+    if delimiter is None:
+        fields = line.split()
+    else:
+        fields = next(csv.reader([line.rstrip("\r")], delimiter=delimiter, skipinitialspace=True))
+    return [f[1:-1] if delimiter is None and len(f) >= 2 and f[0] == f[-1] == '"' else f.strip() for f in fields]
+
+
 def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layout:
     if not sample:
         raise InputError(f"{where} holds no data")
@@ -552,7 +561,7 @@ def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layo
     if has_header is None:
         has_header = not all(_looks_numeric(f) for f in first_fields if f)
     if has_header:
-        names = tuple(f.strip().strip('"') or str(j + 1) for j, f in enumerate(first_fields))
+        names = tuple(f or str(j + 1) for j, f in enumerate(_header_names(lines[0], delimiter)))
         if len(sample) == 1:
             raise InputError(f"{where} has a header line but no data rows")
     else:

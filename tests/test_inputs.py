@@ -581,3 +581,14 @@ def test_the_progress_meter_counts_every_byte_and_only_the_data_rows(tmp_path, m
     meter = _Meter()  # a pipe: no total
     list(inputs.read_columns(inputs.InputSpec(stdin=io.BytesIO(("a,b\n" + body).encode()), progress=meter)).chunks())
     assert (meter.total, meter.rows) == (None, 300)
+
+
+@pytest.mark.parametrize("text, names", [
+    ('a,"b ""q"""\n1,2\n', ["a", 'b "q"']),  # a doubled quote in a quoted field is one quote
+    ('"a" "b"\n1 2\n', ["a", "b"]),
+    ('a, "b"\n1,2\n', ["a", "b"]),
+    ("a ,b\n1,2\n", ["a", "b"]),
+    ("a,,c\n1,2,3\n", ["a", "2", "c"]),
+])
+def test_header_names_are_unquoted_as_csv_does(text, names):
+    assert _columns(text)[0] == names
