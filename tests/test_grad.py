@@ -171,3 +171,85 @@ def test_errors(run, args, code, message):
 
 def test_negative_values_without_dashes(run):
     assert run(["grad", "-3,-4"]).stdout == "-0.6\n-0.8\n"
+
+
+# -- --rows with rows --nan leaves empty or non-finite: nan, not a traceback ------------
+
+
+def test_rows_omit_leaves_an_empty_row_nan_like_norm(run):
+    r = run(["grad", "--rows", "--nan", "omit", "3,4", "nan"])
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "0.6\t0.8\nnan\n", "")
+    assert run(["norm", "--rows", "--nan", "omit", "3,4", "nan"]).stdout == "5.0\nnan\n"  # one line a row, both
+    doc = json.loads(run(["grad", "--rows", "--nan", "omit", "-o", "json", "3,4", "nan", "3,nan"]).stdout)
+    assert [row["gradient"] for row in doc["rows"]] == [[0.6, 0.8], ["nan"], [1.0]]
+    assert any(n.startswith("row 2: no values left after --nan omit") for n in doc["notes"])
+
+
+def test_rows_propagate_gives_nan_components(run):
+    r = run(["grad", "--rows", "--nan", "propagate", "3,4", "1,nan"])
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "0.6\t0.8\nnan\tnan\n", "")
+    # the vectorized path (a file, no --check): nan and inf rows among regular ones
+    text = "3,4\n1,nan\ninf,2\n0,0\n-3,4\n"
+    r = run(["grad", "--rows", "--nan", "propagate", "-o", "json"], input=text)
+    doc = json.loads(r.stdout)
+    assert [row["gradient"] for row in doc["rows"]] == [
+        [0.6, 0.8], ["nan", "nan"], ["nan", "nan"], [0.0, 0.0], [-0.6, 0.8]]
+    assert any(n.startswith("row 2: a missing or non-finite value under --nan propagate") for n in doc["notes"])
+    assert any(n.startswith("row 4: x = 0") for n in doc["notes"])
+
+
+@pytest.mark.parametrize("nan, values, want", [
+    ("omit", ["3,4", "nan"], ["0.6 0.8", "nan"]),
+    ("propagate", ["3,4", "1,nan"], ["0.6 0.8", "nan nan"]),
+])
+def test_rows_check_skips_rows_without_a_gradient(run, nan, values, want):
+    r = run(["grad", "--rows", "--check", "--nan", nan, "-o", "csv", *values])
+    assert r.exit_code == 0 and r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert lines[0] == "row,gradient,worst rel. error"
+    assert [line.split(",")[1] for line in lines[1:]] == want
+    assert float(lines[1].split(",")[2]) < 1e-6 and lines[2].split(",")[2] == "nan"
+    # a failing check is still reported, for the rows that have a gradient
+    r = run(["grad", "--rows", "--check", "--tolerance", "0", "--nan", nan, *values])
+    assert r.exit_code == 1 and "row 1: gradient check failed" in r.stderr
+
+
+# -- --check at subnormal and huge points, --mean at small p ---------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["1e-320,1e-320"],
+    ["--p", "3", "1e-320,-2e-321,0"],
+    ["--mean", "--p", "0", "1e-320,2e-320"],
+    ["--p", "1", "1e300,1e-320"],
+    ["1.7976931348623157e308,1.7976931348623157e308"],
+    ["1e300,1e-300"],
+    ["--target", "1e-320,0", "3e-320,1e-320"],
+])
+def test_check_at_subnormal_and_huge_points(run, recwarn, args):
+    # the step eps^(1/3) |x_i| underflowed at 1e-320: numpy warned, and the
+    # check failed with "finite difference nan ... relative error inf"
+    r = run(["grad", "--check", "-o", "json", *args])
+    assert r.exit_code == 0 and r.stderr == "", r.stderr  # passed (1e-320 next to 1e300: within rounding)
+    assert all(math.isfinite(row["numeric"]) for row in json.loads(r.stdout)["rows"])
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_matrix_check_at_a_subnormal_matrix(run, recwarn):
+    r = run(["grad", "--matrix", "nuc", "--check"], input="a,b\n1e-320,2e-320\n3e-320,1e-321\n")
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_power_mean_gradient_at_a_small_order(run):
+    # was "nan nan" and a note that 2 components exceed the float64 range
+    mpmath = pytest.importorskip("mpmath")
+    r = run(["grad", "--mean", "--p", "1e-5", "--check", "1,2"])
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
+    with mpmath.workdps(60):
+        p = mpmath.mpf(1e-5)
+        xs = [mpmath.mpf(1), mpmath.mpf(2)]
+        m = ((xs[0] ** p + xs[1] ** p) / 2) ** (1 / p)
+        want = [float((m / v) ** (1 - p) / 2) for v in xs]  # ~[0.70710, 0.35355]
+    got = _floats(r.stdout)
+    assert all(abs(g - w) <= math.ulp(w) for g, w in zip(got, want)), (got, want)

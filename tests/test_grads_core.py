@@ -968,3 +968,172 @@ def test_row_grads_leave_every_convention_to_grad():
     assert regular.tolist() == [False, True, False, True]
     _, regular = row_grads(a, 0.5)
     assert regular.tolist() == [False, True, False, True]
+
+
+# ---------------------------------------------------------------------------
+# 7. The power mean at small |p|, and checks at subnormal and huge points
+# ---------------------------------------------------------------------------
+
+SMALL_ORDERS = [1e-5, -1e-5, 1e-8, -1e-8, 1e-12, 1e-4, -1e-3, 0.01]
+
+
+@pytest.mark.parametrize("p", SMALL_ORDERS)
+@pytest.mark.parametrize("x", [[1.0, 2.0], [3.0, -0.25, 7.0], [1e-300, 1e300], [5e-321, -2e-320, 1e-310]])
+def test_power_mean_gradient_at_small_orders(p, x):
+    # (sum |x_i|^p)^(1/p) / n^(1/p) overflows (n^(1/p) = 2^100000 at p = 1e-5)
+    # and lost eps/|p| before: grad --mean --p 1e-5 1,2 gave nan nan and a
+    # false range note. The gradient is (M_p / |x_i|)^(1-p) / n, ~G / (n x_i).
+    g = grad(x, p, "mean")
+    ref = closed_form_gradient(x, p, "mean")
+    assert g.differentiable
+    assert bool(g.notes) == any(abs(r) > MAX for r in ref), g.notes  # 1e-300 next to 1e300 for p >= 1e-4
+    assert_matches(g.values, ref, rtol=2 * U)
+    assert_matches(g.values, mp_gradient(x, p, "mean"), rtol=2 * U)
+
+
+@pytest.mark.parametrize("p", [1e-5, 1e-12, -1e-12])
+def test_power_mean_gradient_tends_to_the_geometric_means(p):
+    x = np.array([1.0, 2.0, -5.0])
+    geo = grad(x, 0.0, "mean").values
+    assert np.allclose(grad(x, p, "mean").values, geo, rtol=10 * abs(p), atol=0)
+    assert_matches(geo, mp_gradient(x, 0.0, "mean"), rtol=2 * U)
+
+
+@pytest.mark.parametrize("x", [[1e-320, 2e-320], [3e-322, -5e-324, 1e-318], [1e300, 2e300, -3.0]])
+def test_geometric_mean_gradient_does_not_use_the_rounded_mean(x):
+    # G / (n x_i) with G rounded to a subnormal double kept 4 digits of it
+    # (0.70701... for 0.70710... at 1e-320, 2e-320).
+    assert_matches(grad(x, 0.0, "mean").values, mp_gradient(x, 0.0, "mean"), rtol=2 * U)
+
+
+@PROPERTY
+@given(x=vectors(max_size=8, lo=1e-200, hi=1e200), p=st.sampled_from(SMALL_ORDERS + [0.3, -0.7, 2.5]))
+def test_power_mean_gradient_property(x, p):
+    assert_matches(grad(x, p, "mean").values, closed_form_gradient(x, p, "mean"), rtol=2 * U)
+
+
+@pytest.mark.parametrize("p", SMALL_ORDERS)
+def test_power_mean_rows_equal_grad_at_small_orders(p):
+    from normcli.core.grads import row_grads
+
+    a = np.array([[1.0, 2.0, 3.0], [-4.0, 1e-300, 2.0], [5e-324, -1.0, 2.0]])
+    g, regular = row_grads(a, p, "mean")
+    assert regular.all()
+    for i in range(a.shape[0]):
+        assert np.array_equal(g[i], grad(a[i], p, "mean").values)
+
+
+@pytest.mark.parametrize("p", SMALL_ORDERS)
+def test_check_of_the_power_mean_at_small_orders(p):
+    x = np.array([1.0, 2.0, -4.0])
+    f = vector_function(p, "mean")
+    with mpmath.workdps(60):
+        assert rel_err(f(x), mp_value(mpv(x), p, "mean")) <= 2 * U  # lost 1e-14 at p = 1e-5
+    g = grad(x, p, "mean")
+    chk = check(g.values, f, x)
+    assert chk.passed and chk.worst_error < 1e-9, (chk.numeric, g.values)
+    assert not check(g.values * 1.01, f, x).passed
+
+
+# Points whose steps eps^(1/3) |x_i| underflowed (to 0 below ~1e-318: the
+# check divided by 0, warned and failed with "finite difference nan"), whose
+# x_i + h_i overflowed, or that mix such entries with ordinary ones.
+EXTREME_CHECK_POINTS = [
+    pytest.param([1e-320, 1e-320], 2.0, "norm", id="1e-320,1e-320"),
+    pytest.param([5e-324], 2.0, "norm", id="smallest subnormal"),
+    pytest.param([1e-320, -2e-321, 0.0], 3.0, "norm", id="p=3 subnormals and a 0"),
+    pytest.param([3e-320, 1e-321], -1.0, "norm", id="p=-1 subnormals"),
+    pytest.param([1e-320, 2e-320], 3.0, "mean", id="mean p=3 subnormals"),
+    pytest.param([1e-320, 2e-320], 0.0, "mean", id="geometric mean subnormals"),
+    pytest.param([1e-320, 2e-320], 1e-5, "mean", id="mean p=1e-5 subnormals"),
+    pytest.param([1e-320, 2e-320], INF, "norm", id="max norm subnormals"),
+    pytest.param([1e-320, 1e-320], 3.0, "power", id="power p=3 subnormals"),
+    pytest.param([1e-310, 3e-310], 0.5, "power", id="power p=0.5 subnormals"),
+    pytest.param([1e-305, 4e-306], 2.0, "norm", id="tiny normal"),
+    pytest.param([1e300, 1e300], 2.0, "norm", id="1e300"),
+    pytest.param([MAX, -MAX], 2.0, "norm", id="largest double"),
+    pytest.param([MAX, 1e300], 0.5, "power", id="power p=0.5 largest double"),
+    pytest.param([1e300, 1e-300], 2.0, "norm", id="1e300,1e-300"),
+    pytest.param([1e300, 1e-320], 1.0, "norm", id="p=1 1e300,1e-320"),
+    pytest.param([1e300, -1e-300], -1.0, "norm", id="p=-1 1e300,1e-300"),
+    pytest.param([MAX, -1e-320, 3.0], 3.0, "norm", id="largest double and a subnormal"),
+]
+
+
+@pytest.mark.parametrize("x, p, kind", EXTREME_CHECK_POINTS)
+def test_check_at_subnormal_huge_and_mixed_points(x, p, kind, recwarn):
+    x = np.array(x)
+    g = grad(x, p, kind)
+    assert g.differentiable
+    assert_matches(g.values, closed_form_gradient(x, p, kind) if p != 0 else mp_gradient(x, p, kind), rtol=4 * U)
+    chk = check(g.values, vector_function(p, kind), x)
+    assert np.isfinite(chk.numeric).all(), chk.numeric
+    assert chk.passed and failed_component(chk, g, [str(i) for i in range(x.size)]) is None, (chk.numeric, chk.error)
+    assert (chk.steps > 0).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in recwarn]
+    # and a wrong gradient is still caught there: its largest component off by 1%
+    if not np.abs(g.values).max():
+        return  # the power's gradient underflows to 0 here
+    wrong = g.values.copy()
+    j = int(np.argmax(np.abs(wrong)))
+    wrong[j] *= 1.01
+    assert not check(wrong, vector_function(p, kind), x).passed
+
+
+@pytest.mark.parametrize("x", [[1e-320, 2e-320, -4e-321], [1e-200, -3e-200, 2e-200], [0.25, -0.5, 0.125]])
+def test_check_at_tiny_points_is_that_at_a_scaled_point(x):
+    # A norm's gradient is the same at 2^k x: the check at a tiny point gives
+    # what it gives at the point scaled up (exactly) to 1.
+    x = np.array(x)
+    k = -math.frexp(float(np.abs(x).max()))[1]
+    big = np.ldexp(x, k)
+    assert (np.ldexp(big, -k) == x).all()
+    tiny = check(grad(x, 3.0).values, vector_function(3.0), x)
+    ref = check(grad(big, 3.0).values, vector_function(3.0), big)
+    assert np.allclose(tiny.numeric, ref.numeric, rtol=1e-12, atol=0)
+    # the steps are those taken at x itself (extended precision below float64's range)
+    assert (tiny.steps > 0).all() and ((x + tiny.steps) - x == tiny.steps).all()
+
+
+def test_check_with_a_target_at_subnormal_points(recwarn):
+    t = np.array([1e-320, 0.0])
+    x = np.array([3e-320, 1e-320])
+    g = grad(x - t, 2.0)
+    assert_matches(g.values, closed_form_gradient(x - t, 2.0), rtol=4 * U)
+    chk = check(g.values, vector_function(2.0, "norm", target=t), x)
+    assert chk.passed and chk.worst_error < 1e-9
+    assert not check(grad(x, 2.0).values, vector_function(2.0, "norm", target=t), x).passed  # target forgotten
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_check_at_subnormal_points_without_extended_precision(monkeypatch):
+    # Where long double is double (no wider exponent), the step underflows as
+    # before; a norm is then differenced at 2^k x, which float64 holds exactly.
+    import normcli.core.grads as grads_module
+
+    monkeypatch.setattr(grads_module, "_EXT", np.float64)
+    x = np.array([1e-320, 1e-320])
+    with np.errstate(all="raise"):
+        chk = check(grad(x, 2.0).values, vector_function(2.0), x)
+    assert chk.passed and chk.worst_error < 1e-9
+
+
+@pytest.mark.parametrize("order", ["fro", "nuc", "2", "1", "inf"])
+@pytest.mark.parametrize("scale", [1e-320, 1e-310, 1e300])
+def test_matrix_check_at_subnormal_and_huge_matrices(order, scale, recwarn):
+    base = np.array([[1.0, -2.0, 0.5], [3.0, 1.5, -1.0]])
+    a = base * scale
+    g = matrix_grad(a, order)
+    chk = check(g.values, matrix_function(order), a)
+    assert chk.passed and np.isfinite(chk.numeric).all(), (order, chk.numeric)
+    if scale > 1e-315:  # the gradient is scale-free (at 1e-320 the entries are rounded: another matrix)
+        assert np.allclose(g.values, matrix_grad(base, order).values, rtol=1e-12, atol=1e-15)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_check_of_a_plain_function_keeps_float64_steps():
+    # Functions that are not norms get no scaling and no extended steps.
+    x = np.array([0.5, -2.0, 3.0])
+    numeric, steps, _ = finite_difference(lambda v: float(np.sum(v**3)), x)
+    assert steps.dtype == np.float64 and ((x + steps) - x == steps).all()
+    np.testing.assert_allclose(numeric, 3 * x**2, rtol=1e-9)

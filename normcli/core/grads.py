@@ -84,7 +84,8 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
     for -inf the same on the smallest; p = 0 (a count) has gradient 0.
     The power's gradient is p sign(x_i) |x_i|^(p-1) (2x for p = 2); the
     power mean's is the norm's divided by n^(1/p) (for p = 0, the geometric
-    mean G, it is G / (n x_i)).
+    mean G, it is G / (n x_i)), computed as sign(x_i) (M_p / |x_i|)^(1-p) / n,
+    which neither overflows nor cancels as p -> 0.
 
     Examples
     --------
@@ -137,7 +138,10 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
                 nondiff[:] = True
                 reasons.append("an entry is 0: the geometric mean is not differentiable there; gradient 0")
                 return Gradient(np.zeros(n), value, nondiff, reasons, notes)
-            return Gradient(value / (n * x), value, nondiff, reasons, notes)
+            # G / (n |x_i|) from logs of the ratios in extended precision: not from the
+            # float64 value of G, which is subnormal (few digits) for tiny x and may overflow
+            ly = np.log(ax.astype(_EXT) / ax.max())
+            return Gradient(sign * (np.exp(ly.mean() - ly) / n).astype(np.float64), value, nondiff, reasons, notes)
         nondiff[zero] = True
         if zero.any():
             reasons.append("the count of non-zeros jumps where x_i = 0: gradient 0 there (and 0 elsewhere)")
@@ -199,13 +203,43 @@ def _magnitudes_ext(ax: np.ndarray, p: float, kind: str) -> np.ndarray:
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
         if kind == "power":  # p |x_i|^(p-1): the extended range holds what float64 cannot
             g = _EXT(p) * np.power(ax_ext, _EXT(p) - 1)
+        elif kind == "mean":
+            g = _mean_magnitudes(ax_ext[np.newaxis, :], p)[0]
         elif p == 1:
             g = np.ones(ax_ext.size, dtype=_EXT)
         else:
             g = np.power(_ratios(ax_ext, p), _EXT(p) - 1)
-        if kind == "mean":
-            g = g / _EXT(ax_ext.size) ** (1 / _EXT(p))
     return g
+
+
+def _log_mean_ratio(y: np.ndarray, p: float) -> np.ndarray:
+    """log(M_p(y)) for each row of y = |x| / s (s the extreme entry: every y_i <= 1 for p > 0, >= 1 for p < 0).
+
+    M_p(y)^p = mean(y_i^p) = 1 + mean(expm1(p log y_i)): the terms of that
+    mean share a sign (p log y_i <= 0), so it does not cancel, and log1p of
+    it divided by p stays accurate however small |p| is. The textbook
+    (sum y_i^p)^(1/p) / n^(1/p) rounds sum y_i^p (about n) and raises the
+    rounding to 1/p: it loses eps/|p| and overflows (n^(1/p)) for |p| below
+    about 1e-4.
+    """
+    return np.log1p(np.expm1(_EXT(p) * np.log(y)).mean(axis=-1)) / _EXT(p)
+
+
+def _mean_magnitudes(ax_ext: np.ndarray, p: float) -> np.ndarray:
+    """|dM_p/dx_i| = (M_p / |x_i|)^(1-p) / n for each row of ``ax_ext`` (finite p != 0, no row 0).
+
+    The power mean's gradient without n^(1/p) or ||x||_p, which overflow
+    as p -> 0 while the gradient tends to the geometric mean's G / (n |x_i|).
+    A zero entry gives inf for p < 1 (the caller's to replace) and 0 for p > 1.
+    """
+    n = ax_ext.shape[-1]
+    if p == 1:
+        return np.full(ax_ext.shape, 1 / _EXT(n))
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        s = ax_ext.max(axis=-1) if p > 0 else ax_ext.min(axis=-1)
+        y = ax_ext / s[..., np.newaxis]
+        m = np.exp(_log_mean_ratio(y, p))  # M_p(x) / s
+        return np.power(m[..., np.newaxis] / y, 1 - _EXT(p)) / _EXT(n)
 
 
 def value_ext(d, p: float, kind: str = "norm"):
@@ -228,12 +262,12 @@ def value_ext(d, p: float, kind: str = "norm"):
     if nz.size == 0:
         return _EXT(0)
     s = nz.max() if p > 0 else nz.min()
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        if kind == "mean":  # without the cancellation of (sum / n)^(1/p) at small |p|
+            return s * np.exp(_log_mean_ratio(a / s, p))
         total = np.power(nz / s, _EXT(p)).sum()
         if kind == "power":
             return total * s ** _EXT(p)
-        if kind == "mean":
-            total = total / n
         return s * total ** (1 / _EXT(p))
 
 
@@ -389,13 +423,42 @@ _STEP = float(np.cbrt(np.finfo(np.float64).eps))
 _NOISE = 16 * float(np.finfo(_EXT).eps)
 
 
+#: Below this |x_i| the float64 step eps^(1/3) |x_i| is subnormal (coarse) or 0; above
+#: _LARGE, x_i + h_i may overflow.
+_SMALL = float(np.finfo(np.float64).tiny) / _STEP
+_LARGE = float(np.finfo(np.float64).max) / 2
+
+
 def _steps(flat: np.ndarray) -> np.ndarray:
-    """h_i = eps^(1/3) |x_i| (eps^(1/3) max|x| where x_i = 0), so that x_i +- h_i are exact."""
-    peak = float(np.abs(flat).max()) if flat.size else 1.0
-    floor = _STEP * (peak if peak > 0 else 1.0)
-    steps = np.where(flat != 0, _STEP * np.abs(flat), floor)
-    steps = (flat + steps) - flat  # representable steps
+    """h_i = eps^(1/3) |x_i| (eps^(1/3) max|x| where x_i = 0), so that x_i +- h_i are exact.
+
+    In the precision of ``flat`` (float64 or extended).
+    """
+    real = flat.dtype.type
+    peak = np.abs(flat).max() if flat.size else real(1)
+    floor = real(_STEP) * (peak if peak > 0 else real(1))
+    steps = np.where(flat != 0, real(_STEP) * np.abs(flat), floor)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: finite_difference steps in extended
+        steps = (flat + steps) - flat  # representable steps
     return np.where(steps == 0, floor, steps)
+
+
+def _lift(f, flat: np.ndarray) -> int:
+    """The k for which f is differenced at 2^k x instead, or 0.
+
+    For a positively homogeneous f of degree 1 (a norm: its gradient is the
+    same at 2^k x): a point too small for float64 steps gets its largest
+    |x_i| (and |t_i|) into [1/2, 1), exactly (scaling up by a power of two
+    is, subnormals included); one so large that x_i + h_i may overflow is
+    halved (exact but for the last bit of subnormal entries next to it).
+    """
+    if not getattr(f, "homogeneous", False) or not flat.size:
+        return 0
+    target = getattr(f, "target", None)
+    peak = max(float(np.abs(flat).max()), float(np.abs(target).max()) if target is not None and target.size else 0.0)
+    if peak > _LARGE:
+        return -1
+    return -math.frexp(peak)[1] if 0 < peak < _SMALL else 0
 
 
 def finite_difference(f: Callable[[np.ndarray], float], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -403,20 +466,42 @@ def finite_difference(f: Callable[[np.ndarray], float], x: np.ndarray) -> tuple[
 
     Returns the estimates, the steps and each estimate's rounding bound
     (what the function's own rounding can contribute).
+
+    The step eps^(1/3) |x_i| is subnormal, or 0, for |x_i| below about
+    4e-303. A point that small is differenced at 2^k x when f is a norm
+    (:func:`vector_function`, :func:`matrix_function`: a positively
+    homogeneous function of degree 1 has the same gradient there); and
+    with :func:`vector_function`, which evaluates in extended precision,
+    entries still that small (next to large ones), or so large that x_i + h_i
+    overflows, are stepped in extended precision (exponents from 1e-4951 to
+    1e4932). The steps returned are those at x: in extended precision where
+    float64 cannot hold them.
     """
     x = np.asarray(x, dtype=np.float64)
     flat = x.ravel()
+    k = _lift(f, flat)
+    if k:
+        flat = np.ldexp(flat, k)
+        f = f.lifted(k)
     steps = _steps(flat)
+    beyond = ((flat != 0) & (np.abs(flat) < _SMALL)) | (np.abs(flat) > _LARGE)
+    if getattr(f, "extended", False) and beyond.any():
+        flat = flat.astype(_EXT)
+        steps = np.where(beyond, _steps(flat), steps.astype(_EXT))
     numeric = np.empty(flat.size)
     noise = np.empty(flat.size)
-    for i, h in enumerate(steps):
-        up = flat.copy()
-        down = flat.copy()
-        up[i] += h
-        down[i] -= h
-        f_up, f_down = f(up.reshape(x.shape)), f(down.reshape(x.shape))
-        numeric[i] = (f_up - f_down) / (2 * h)
-        noise[i] = _NOISE * max(abs(f_up), abs(f_down)) / h
+    with np.errstate(over="ignore"):  # a rounding bound beyond float64 is inf: the difference says nothing
+        for i, h in enumerate(steps):
+            up = flat.copy()
+            down = flat.copy()
+            up[i] += h
+            down[i] -= h
+            f_up, f_down = f(up.reshape(x.shape)), f(down.reshape(x.shape))
+            numeric[i] = (f_up - f_down) / (2 * h)
+            noise[i] = _NOISE * max(abs(f_up), abs(f_down)) / h
+    if k:
+        with np.errstate(under="ignore"):  # only where long double is double
+            steps = np.ldexp(steps.astype(_EXT), -k)
     return numeric.reshape(x.shape), steps.reshape(x.shape), noise.reshape(x.shape)
 
 
@@ -461,17 +546,53 @@ def hessian_check(x: np.ndarray, p: float, kind: str = "norm", tolerance: float 
     return _compare(analytic, numeric, noise, steps, tolerance)
 
 
+class _VectorFunction:
+    """f(x) = ||x - t||_p (or its power or power mean) in extended precision, for :func:`check`.
+
+    ``extended``: it takes extended-precision points; ``homogeneous``:
+    f(c x) = c f(x) for c > 0 (the norm and the power mean, not the power or
+    the count), with ``lifted(k)`` the same function at 2^k x (the target
+    scaled too). :func:`finite_difference` uses them at tiny points.
+    """
+
+    extended = True
+
+    def __init__(self, p: float, kind: str = "norm", target: np.ndarray | None = None):
+        self.p, self.kind = p, kind
+        self.target = None if target is None else np.asarray(target, dtype=np.float64)
+        self.homogeneous = kind == "mean" or (kind == "norm" and p != 0)
+
+    def lifted(self, k: int) -> "_VectorFunction":
+        return _VectorFunction(self.p, self.kind, None if self.target is None else np.ldexp(self.target, k))
+
+    def __call__(self, x: np.ndarray):
+        return value_ext(x if self.target is None else x - self.target, self.p, self.kind)
+
+
+class _MatrixFunction:
+    """||A|| for :func:`check`: float64, positively homogeneous (see :class:`_VectorFunction`)."""
+
+    extended = False
+    homogeneous = True
+    target = None
+
+    def __init__(self, order: str):
+        self.order = order
+
+    def lifted(self, k: int) -> "_MatrixFunction":
+        return self
+
+    def __call__(self, a: np.ndarray) -> float:
+        return float(matrix_norm(a, self.order).value)
+
+
 def vector_function(p: float, kind: str = "norm", target: np.ndarray | None = None) -> Callable:
     """f(x) = ||x - t||_p (or its power or power mean) in extended precision, for :func:`check`."""
-
-    def f(x: np.ndarray):
-        return value_ext(x if target is None else x - target, p, kind)
-
-    return f
+    return _VectorFunction(p, kind, target)
 
 
 def matrix_function(order: str) -> Callable:
-    return lambda a: float(matrix_norm(a, order).value)
+    return _MatrixFunction(order)
 
 
 # --------------------------------------------------------------------------
@@ -612,11 +733,12 @@ _ROW_SLICE = 1 << 14
 
 
 def _regular_rows(a, ax, zero, rows, p: float, kind: str, out) -> None:
-    n = a.shape[1]
     ax_ext = ax[rows].astype(_EXT)
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
         if kind == "power":
             g = _EXT(p) * np.power(ax_ext, _EXT(p) - 1)
+        elif kind == "mean":
+            g = _mean_magnitudes(ax_ext, p)
         elif p == 1:
             g = np.ones(ax_ext.shape, dtype=_EXT)
         else:  # as _ratios, row by row: scaled by the extreme entry, each term at most 1
@@ -624,11 +746,32 @@ def _regular_rows(a, ax, zero, rows, p: float, kind: str, out) -> None:
             y = ax_ext / s[:, None]
             total = np.power(y, _EXT(p)).sum(axis=1)
             g = np.power(y / (total ** (1 / _EXT(p)))[:, None], _EXT(p) - 1)
-        if kind == "mean":
-            g = g / _EXT(n) ** (1 / _EXT(p))
         out[rows] = np.sign(a[rows]) * g.astype(np.float64)
     if (p > 1 or kind == "power") and zero[rows].any():
         out[rows] = np.where(zero[rows], 0.0, out[rows])
+
+
+#: Why a row of ``--rows`` has a nan gradient (see :func:`_row_grad`).
+_EMPTY_ROW = ("no values left after --nan omit: the norm is nan (as norm --rows shows) and the gradient "
+             "is one nan, so the row keeps its line")
+_NONFINITE_ROW = ("a missing or non-finite value under --nan propagate: the gradient needs finite values, "
+                 "so every component is nan (nan propagates, as in torch)")
+
+
+def _row_grad(row: np.ndarray, p: float, kind: str) -> Gradient:
+    """:func:`grad` of one row of ``--rows``, with the rows it refuses given nan instead.
+
+    A whole stream must not stop at one row: a row that ``--nan omit`` left
+    empty has norm nan, and a single nan for its gradient; under ``--nan
+    propagate`` a row holding nan or inf has nan in every component, as
+    torch's backward pass propagates nan. ``value`` is nan for both, and
+    the reason says which.
+    """
+    if row.size == 0:
+        return Gradient(np.full(1, math.nan), math.nan, np.ones(1, dtype=bool), [_EMPTY_ROW])
+    if not np.isfinite(row).all():
+        return Gradient(np.full(row.size, math.nan), math.nan, np.ones(row.size, dtype=bool), [_NONFINITE_ROW])
+    return grad(row, p, kind)
 
 
 def rows_gradient_result(blocks, p: float, kind: str, tolerance: float | None = None) -> tuple[Result, list[str]]:
@@ -643,30 +786,32 @@ def rows_gradient_result(blocks, p: float, kind: str, tolerance: float | None = 
     failures: list[str] = []
     seen_reasons: set[str] = set()
 
+    def note(label, reasons) -> None:
+        for r in reasons:
+            if r not in seen_reasons:
+                seen_reasons.add(r)
+                result.notes.append(f"row {label}: {r}")
+
     def batches():
         for block in blocks:
             if tolerance is None and block.keep is None:
                 g, regular = row_grads(block.data, p, kind)
                 for i in np.flatnonzero(~regular):  # the conventions, and the reasons, of grad()
-                    one = grad(block.data[i], p, kind)
+                    one = _row_grad(block.data[i], p, kind)
                     g[i] = one.values
-                    for r in one.reasons:
-                        if r not in seen_reasons:
-                            seen_reasons.add(r)
-                            result.notes.append(f"row {block.first + i}: {r}")
+                    note(block.first + i, one.reasons)
                 yield ColumnBatch(block.first, [g])
                 continue
             out = []
             for i in range(block.data.shape[0]):
                 row = block.data[i] if block.keep is None else block.data[i][block.keep[i]]
                 label = str(block.first + i)
-                g = grad(row, p, kind)
-                for r in g.reasons:
-                    if r not in seen_reasons:
-                        seen_reasons.add(r)
-                        result.notes.append(f"row {label}: {r}")
+                g = _row_grad(row, p, kind)
+                note(label, g.reasons)
                 cells = [label, g.values.tolist()]
-                if tolerance is not None:
+                if tolerance is not None and not (row.size and np.isfinite(row).all()):
+                    cells.append(math.nan)  # nothing to difference: the nan of _row_grad
+                elif tolerance is not None:
                     chk = check(g.values, vector_function(p, kind), row, tolerance)
                     cells.append(chk.worst_error)
                     msg = failed_component(chk, g, [str(j + 1) for j in range(row.size)])
