@@ -296,15 +296,15 @@ def _table(result: Result, precision: int | None, console, out) -> None:
         body = [[safe_text(h), *(c[i] for c in cells)] for i, h in enumerate(head) if pick[i] != key]
         for part in _parts(["", *names], body, console.width):
             table = _new_table(["" if k == 0 else names[k - 1] for k in part], [[r[k] for k in part] for r in body],
-                               [None if k == 0 else styles[k - 1] for k in part], columnwise=True)
+                               [None if k == 0 else styles[k - 1] for k in part], console.width, columnwise=True)
             console.print(table)
     elif _width(head, cells) > console.width and len(head) > 2:
         # Many rows and many columns: the columns in parts, the label column repeated; never a cut number.
         for part in _parts(head, cells, console.width):
             console.print(_new_table([head[k] for k in part], [[c[k] for k in part] for c in cells], styles,
-                                     label=bool(result.label)))
+                                     console.width, label=bool(result.label)))
     else:
-        console.print(_new_table(head, cells, styles, label=bool(result.label)))
+        console.print(_new_table(head, cells, styles, console.width, label=bool(result.label)))
     for n in result.notes:
         console.print(Text(safe_text(n), style="dim"))
     for w in result.warnings:
@@ -336,25 +336,93 @@ def _draw(result: Result, out, width: int, height: int, color: bool) -> None:
     out.flush()
 
 
-def _new_table(head, cells, styles, label: bool = False, columnwise: bool = False):
-    """A rich table: text columns left-aligned and kept whole, numbers right-aligned."""
+def _new_table(head, cells, styles, width: int, label: bool = False, columnwise: bool = False):
+    """A rich table no wider than ``width``: text columns left-aligned, numbers right-aligned, no number ever cut.
+
+    The column widths are set here (:func:`_fit`), not left to rich, which
+    would cut or ellipsize a number in a column too narrow for it. On a
+    narrow terminal text wraps first; a number wraps onto further lines of
+    its cell only when nothing else can give, and then lines between the
+    rows keep one row's lines apart from the next.
+    """
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table()
+    texts = [j == 0 or bool(col) and all(v and not _numeric(v) for v in col)
+             for j, col in enumerate(zip(*cells))] if cells else [j == 0 for j in range(len(head))]
+    widths, wrapped, framed = _fit(head, cells, texts, width)
+    table = Table(box=box.HEAVY_HEAD if framed else None, pad_edge=framed, show_lines=framed and any(wrapped))
     for j, name in enumerate(head):
-        column = [c[j] for c in cells]
-        words = [v for v in column if v and not _numeric(v)]
         style = styles[j] if columnwise else None
-        if j == 0 or (words and len(words) == len(column)):
-            width = max((len(v) for v in column), default=0)
-            table.add_column(Text(safe_text(name)), justify="left", no_wrap=True, min_width=min(width, 24),
-                             style=style or ("cyan" if j == 0 and (label or columnwise) else None))
-        else:
-            table.add_column(Text(safe_text(name)), justify="right", no_wrap=True, style=style)
+        if texts[j]:
+            style = style or ("cyan" if j == 0 and (label or columnwise) else None)
+        table.add_column(Text(safe_text(name)), justify="left" if texts[j] else "right", style=style,
+                         width=widths[j], no_wrap=False, overflow="fold")
     for i, row in enumerate(cells):
-        table.add_row(*map(Text, row), style=None if columnwise else styles[i])
+        # A number folded over several lines reads on from the left; a whole one stays right-aligned.
+        table.add_row(*(Text(v, justify="left") if wrapped[j] and _longest_number(v) > widths[j] else Text(v)
+                        for j, v in enumerate(row)), style=None if columnwise else styles[i])
     return table
+
+
+def _fit(head: list[str], cells: list[list[str]], texts: list[bool], width: int):
+    """Content widths of the columns of a table ``width`` wide, which columns have a cell that wraps, and
+    whether the table has borders.
+
+    Columns get their natural width when the table fits. Otherwise they
+    give up width in steps, the widest first, each step only when the one
+    before is not enough: text columns wrap at spaces, then columns of
+    numbers wrap their text (headers, words) at spaces, then words are
+    folded, and only then numbers (which no width can keep whole once it
+    is narrower than the number). A terminal too narrow even for the
+    borders gets the table without them.
+    """
+    from rich.cells import cell_len
+
+    def longest(values, numbers: bool = False) -> int:
+        """The widest space-separated word (or number) in ``values``; the widest values first, stopping early."""
+        best = 0
+        for v in sorted(values, key=cell_len, reverse=True):
+            if cell_len(v) <= best:
+                break
+            best = max([best, *(cell_len(w) for w in v.split() if not numbers or _numeric(w))])
+        return best
+
+    n = len(head)
+    natural, word, number, body = [], [], [], []
+    for j, name in enumerate(head):
+        column = {row[j] for row in cells}
+        lines = {line for v in column for line in v.split("\n")}
+        body.append(max(map(cell_len, lines), default=0))
+        natural.append(max(1, body[-1], *map(cell_len, name.split("\n"))))
+        word.append(max(1, longest(lines | {name})))
+        number.append(longest(column, numbers=True))
+    framed = width - (3 * n + 1) >= n
+    room = width - (3 * n + 1) if framed else width - 2 * (n - 1)
+    widths = natural[:]
+    text_cols = [j for j in range(n) if texts[j]]
+    value_cols = [j for j in range(n) if not texts[j]]
+    every = list(range(n))
+    steps = [(text_cols, [max(number[j], min(natural[j], word[j])) for j in range(n)]),
+             (value_cols, [max(number[j], min(natural[j], word[j])) for j in range(n)]),
+             (every, [max(number[j], min(natural[j], 4)) for j in range(n)]),
+             (every, [1] * n)]
+    for columns, floor in steps:
+        excess = sum(widths) - room
+        while excess > 0:
+            candidates = [j for j in columns if widths[j] > floor[j]]
+            if not candidates:
+                break
+            j = max(candidates, key=lambda k: widths[k])
+            widths[j] -= 1
+            excess -= 1
+    return widths, [body[j] > widths[j] for j in range(n)], framed
+
+
+def _longest_number(text: str) -> int:
+    """The length of the longest number among the space-separated fields of a cell (0 when none)."""
+    return max((len(w) for w in text.split() if _numeric(w)), default=0)
 
 
 def _cell(value: Any, digits: int | None) -> str:

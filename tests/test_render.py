@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 
 import numpy as np
@@ -220,3 +221,65 @@ def test_a_closed_progress_bar_ignores_late_rows_and_never_reopens():
     bar.close()
     bar.advance(5, 3)  # rows parsed after the reading ended
     assert (bar.bytes, bar.rows) == (10, 2) and bar._bar is None
+
+
+# -- narrow terminals: a number is never cut, whatever the width ----------------
+_LONG = [2.4802548925351747e-13, -1.2345678901234567e+300, 0.24253562503633297, 1234567890123456789]
+
+
+def _narrow_results():
+    scalar = Result("L2 norm", ["L2"], rows=[("x", _LONG[1])])
+    vector = Result("gradient of ||x||_2", ["x", "gradient", "rel. error", "note"], label="i",
+                    rows=[("1", 1.0, _LONG[2], _LONG[0], ""), ("2", -4.0, _LONG[1], 1e-12, "a quasi-norm, p < 1")])
+    table = Result("norms of each column", ["L2", "L1", "max"], label="vector",
+                   rows=[(f"a rather long column name {k}", *_LONG[k % 4:], *_LONG[:k % 4])[:4] for k in range(7)]
+                   + [("0.30000000000000004", [_LONG[0], _LONG[1]], _LONG[3], None)])
+    return [scalar, vector, table]
+
+
+def _numbers(result):
+    """The text of every number the table must show whole: values, list entries and numeric labels."""
+    out = set()
+    for row in result.rows:
+        for v in row:
+            for x in v if isinstance(v, list) else [v]:
+                text = render.format_number(x)
+                if x is not None and render._numeric(text):
+                    out.add(text)
+    return out
+
+
+def _cell_texts(text):
+    """Each table cell's lines joined without their line breaks: a number wrapped in its cell reads whole.
+
+    A block is the run of lines between two rules of a table (one row when a
+    cell wraps, as rows are then ruled apart); its lines are split at the
+    column borders and the pieces of each column joined.
+    """
+    cells, block = [], []
+    for line in [*text.splitlines(), ""]:
+        if line[:1] in "│┃":
+            block.append(re.split("[│┃]", line)[1:-1])
+        elif block:
+            cells += ["".join(piece.strip() for piece in column) for column in zip(*block)]
+            block = []
+    return cells
+
+
+@pytest.mark.parametrize("k", range(3), ids=["scalar", "vector", "table"])
+def test_no_number_is_cut_at_any_terminal_width(k):
+    result = _narrow_results()[k]
+    numbers = _numbers(result)
+    assert numbers
+    for width in range(10, 121):
+        buf = io.StringIO()
+        render.show(result, "table", console=Console(file=buf, force_terminal=True, width=width, color_system=None))
+        out = re.sub(r"\x1b\[[0-9;]*m", "", buf.getvalue())
+        assert "…" not in out, width
+        for line in out.splitlines():
+            assert len(line) <= width, (width, line)  # nothing cropped at the terminal's edge
+            assert line[:1] not in "│┃┏┡└├" or line[-1:] in "│┃┓┩┘┤", (width, line)  # the right border is there
+        cells = _cell_texts(out)
+        missing = [n for n in numbers if not any(n in c for c in cells)]
+        assert not missing, (width, missing, out)
+    assert all(n in out for n in numbers)  # wide enough: every number on one line
