@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from fractions import Fraction
 
 import mpmath
@@ -386,6 +387,38 @@ def test_pairwise_result_shape_and_plain_output():
         dist.pairwise_result(["1", "2"], X, 2.0)
 
 
+def test_pairwise_count_of_a_row_with_nan_is_nan():
+    """p = 0 with a nan (--nan propagate): nan, as distance() gives it, not -2^63 from a cast with a warning."""
+    X = np.array([[1.0, 2.0], [3.0, math.nan], [0.0, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = dist.pairwise_result(["1", "2", "3"], X, 0.0)
+        text = plain(r)
+    assert text == "0\tnan\t1\nnan\tnan\tnan\n1\tnan\t0\n"
+    assert math.isnan(dist.distance(X[0], X[1], 0).value)
+    rows = [row for batch in dist.pairwise_result(["1", "2", "3"], X, 0.0).iter_batches() for row in batch]
+    assert rows[0][1] == 0 and type(rows[0][1]) is int and math.isnan(rows[0][2])
+
+
+def test_transform_rows_result_counts_stay_integers_beside_an_omitted_row():
+    data = np.array([[3.0, 0.0], [1.0, math.nan]])
+    r = dist.transform_rows_result(np.eye(2), iter([Block(1, data, np.isfinite(data))]), [0.0])
+    rows = [row for batch in r.iter_batches() for row in batch]
+    assert rows[0] == ("1", 1) and type(rows[0][1]) is int and math.isnan(rows[1][1])
+
+
+@pytest.mark.parametrize("p", [-1e-12, -1e-3, -0.1, 1e-3, 0.2])
+def test_transform_norm_small_p_keeps_far_apart_components(p):
+    """For small |p| a component 2^1000 times another still counts: rows in range are not scaled (p < 0 lost it)."""
+    x = [1e-200, 1e200]
+    want = norm(x, p)
+    assert dist.transform_norm(np.eye(2), x, p).value == want
+    assert dist.transform_rows(np.eye(2), np.array([x]), p)[0][0] == want
+    with mpmath.workprec(200):
+        log_value = mpmath.log(mpmath.mpf(1e-200) ** p + mpmath.mpf(1e200) ** p) / p
+    assert want == (INF if log_value > 710 else 0.0 if log_value < -745.2 else to_double(mpmath.exp(log_value)))
+
+
 def test_pairwise_result_batches_bound_memory(monkeypatch):
     monkeypatch.setattr(dist, "_BATCH_VALUES", 10)
     X = np.arange(12.0).reshape(6, 2)
@@ -600,6 +633,11 @@ def test_transform_rows_is_transform_norm_bit_for_bit(A, data, p):
     for i in range(X.shape[0]):
         out = dist.transform_norm(A, X[i], p)
         assert same(values[i], out.value) and flags[i] == (out.note is not None), i
+
+
+@given(matrices, st.data(), st.sampled_from([1e-16, -1e-12, 1e-3, -0.01, 0.2]))
+def test_transform_rows_is_transform_norm_bit_for_bit_small_p(A, data, p):
+    test_transform_rows_is_transform_norm_bit_for_bit.hypothesis.inner_test(A, data, p)
 
 
 def test_injectivity_matches_numpy_matrix_rank():

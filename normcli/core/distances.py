@@ -28,6 +28,7 @@ from .norms import (
     INF,
     NormAccumulator,
     Outcome,
+    _count_column,
     _finish,
     _finish_rows,
     _notes,
@@ -429,7 +430,7 @@ def pairwise_result(names: Sequence[str], X, p: float = 2.0, hamming: bool = Fal
                     flagged += 1
                     if flagged <= _MAX_WARNINGS:
                         result.warnings.append(_out_of_range(col, f"{names[i]!r} and {names[j]!r}"))
-            cells = values.tolist() if hamming or p != 0 else values.astype(np.int64).tolist()
+            cells = values.tolist() if hamming or p != 0 else _count_column(values).tolist()
             rows.append((names[i], *cells))
             if len(rows) >= per_batch:
                 yield rows
@@ -806,9 +807,10 @@ def _scaled_products(Y: np.ndarray, E: np.ndarray, p: float) -> tuple[np.ndarray
     """Rows of Y rounded once to float64 after scaling each by a power of two: (Ys, E) with A x_i = Ys[i] 2^E[i].
 
     The extreme |y| of a row goes to [1, 2): the largest for p > 0, the
-    smallest non-zero for p < 0, as the accumulator scales. For 0 < p <
-    1/4, where tiny terms still count, rows inside the float64 range are not
-    scaled.
+    smallest non-zero for p < 0, as the accumulator scales. For 0 < |p| <
+    1/4, where terms far from the extreme one still count (scaling would
+    make them subnormal for p > 0, or overflow for p < 0), rows inside the
+    float64 range are not scaled.
     """
     a = np.abs(Y)
     if p > 0:
@@ -817,7 +819,7 @@ def _scaled_products(Y: np.ndarray, E: np.ndarray, p: float) -> tuple[np.ndarray
         extreme = np.where(a > 0, a, np.inf).min(axis=1) if a.shape[1] else np.zeros(a.shape[0])
         extreme = np.where(np.isfinite(extreme), extreme, 0)
     shift = np.where(extreme > 0, np.frexp(extreme)[1] - 1, 0).astype(np.int64)
-    if 0 < p < _SMALL_P:
+    if 0 < abs(p) < _SMALL_P:
         inside = (extreme >= _NORMAL) & (extreme < 2.0 ** 1023)
         shift = np.where(inside, 0, shift)
     with np.errstate(over="ignore", under="ignore"):
@@ -976,7 +978,7 @@ def transform_rows_result(A, blocks: Iterable, orders: Sequence[float]) -> Resul
                     flagged += 1
                     if flagged <= _MAX_WARNINGS:
                         result.warnings.append(_out_of_range(column_name(p, "norm"), f"row {block.first + i}"))
-                cols.append(values.astype(np.int64) if p == 0 and whole.all() else values)
+                cols.append(_count_column(values) if p == 0 else values)  # an omitted row's nan stays nan
             yield ColumnBatch(block.first, cols)
         if flagged > _MAX_WARNINGS:
             result.warnings.append(f"{flagged - _MAX_WARNINGS} more result(s) outside the float64 range")

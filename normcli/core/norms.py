@@ -9,7 +9,10 @@ Why not ``numpy.linalg.norm``: it squares (or raises to p) unscaled values,
 so ``[1e200, 1e200]`` gives inf and ``[3e-320, 4e-320]`` gives 0, and it
 sums in float64. Here values are scaled by a power of two taken from the
 largest magnitude (exact), the terms are summed in extended precision where
-the platform has it, and the result is rescaled once.
+the platform has it, and the result is rescaled once. Near p = 0, where
+(sum |x|^p)^(1/p) would turn the sum's last-bit error into a large one,
+the sums hold |x|^p - 1 about the values' center instead, and the
+geometric mean (p = 0) adds the values' binary exponents as integers.
 """
 
 from __future__ import annotations
@@ -49,10 +52,27 @@ _EXTENDED = np.finfo(np.longdouble).nmant >= 63
 # itself instead, so that term is exactly 1.
 _POW2_LIMIT = 1000.0
 
-# For 0 < p < _SMALL_P the values are not scaled (see _chunk_scale): a value
-# that scaling would make subnormal is at most 2^-1021 of the largest, and
-# its term (2^-1021)^p only stops being negligible for such small p.
+# For 0 < |p| < _SMALL_P the sums hold expm1(p ln(|x| / c)) = (|x| / c)^p - 1
+# (see _tiny_terms), with c a power of two at the center of the values (see
+# _centers), not the powers of the values scaled by the extreme one:
+#
+# * The power mean is c (1 + m)^(1/p), m = mean (|x| / c)^p - 1, and m is
+#   O(p): a sum of powers rounded to relative eps is an error of eps / |p|
+#   in the result (1.0 for [1, 2] at p = 1e-16, the limit being sqrt(2)),
+#   while m summed on its own keeps its relative accuracy and
+#   c exp(log1p(m) / p) loses nothing.
+# * Scaling by the extreme value would push values whose terms still count
+#   out of range (subnormal for p > 0, past the float64 range for p < 0),
+#   and make ln(|x| / c), whose rounding error ends up in the result, large.
+#   About the center the mean of the terms is at least exp(-|p|) (Jensen).
+#
+# From _SMALL_P on, the terms are the scaled powers, in extended precision
+# below |p| = 1 (see _terms): their error of eps_ext grows to eps_ext / |p|.
 _SMALL_P = 0.25
+
+# ln 2 and sqrt(1/2) for the geometric mean (see _log_parts).
+_LN2 = np.log(np.longdouble(2)) if _EXTENDED else math.log(2.0)
+_SQRT_HALF = math.sqrt(0.5)
 
 
 def parse_order(text: str) -> float:
@@ -136,22 +156,112 @@ def scaled(x: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _scaled_sum(a: np.ndarray, p: float, scale: float):
-    """Sum of (a / scale) ** p for non-negative finite ``a``, accurately."""
+    """Sum of the terms (see _terms, _tiny_terms) of a / scale for finite ``a`` >= 0, accurately.
+
+    A zero's term is 0 for p > 0; for p < 0, ``a`` must have no zeros.
+    """
+    if abs(p) < _SMALL_P:
+        terms = _tiny_terms(a, p, scale)
+        if p > 0:
+            terms = np.where(a > 0, terms, 0)  # not expm1(-inf) = -1: zeros are counted apart
+        return terms.sum() if _EXTENDED else math.fsum(terms)
     if scale != 1.0:
         # Exact for a power-of-two scale, bar subnormals. For p < 0 a value
         # far above the smallest may overflow to inf: its term is then 0,
-        # as good as exact beside the smallest value's term of about 1.
+        # as good as exact beside the smallest value's term of about 1
+        # (|p| >= _SMALL_P here, so the true term is below 2^-255).
         with np.errstate(over="ignore"):
             a = a / scale
-    if p == 1.0:
-        terms = a
-    elif p == 2.0:
-        terms = np.square(a)
-    else:
-        terms = np.power(a, p)
+    terms = _terms(a, p)
     if _EXTENDED:
         return terms.sum(dtype=np.longdouble)
     return math.fsum(terms)
+
+
+def _terms(a: np.ndarray, p: float) -> np.ndarray:
+    """The summed terms |a|^p of scaled non-negative values ``a`` (any shape), for |p| >= _SMALL_P.
+
+    Where the platform has extended precision and |p| < 1, the terms are
+    computed in it: a float64 term's error of 2^-53 would grow to
+    2^-53 / |p| in the p-th root. exp(p ln a) there, not ``np.power``:
+    powl is several times slower and no more accurate once its result is
+    rounded to 64 bits.
+    """
+    if p == 1.0:
+        return a
+    if p == 2.0:
+        return np.square(a)  # exact squares, as numpy's power gives them
+    if not (_EXTENDED and abs(p) < 1):
+        return np.power(a, p)
+    ext = np.longdouble
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.exp(np.log(a.astype(ext)) * ext(p))
+
+
+def _tiny_terms(a: np.ndarray, p: float, scale) -> np.ndarray:
+    """expm1(p ln(a / scale)) = (a / scale)^p - 1 for non-negative ``a``, |p| < _SMALL_P.
+
+    The sum of these keeps the O(p) part that the power mean is made of.
+    ``scale`` (a power of two, broadcast against ``a``) is the center of
+    the values (see _centers), so that ln(a / scale), and the rounding
+    error of each logarithm, is small. a / scale is taken in extended
+    precision, which holds it exactly whatever the spread; in float64 its
+    exponent is taken apart instead. A zero gives -1 (p > 0) or inf
+    (p < 0): callers leave zeros out of the sum.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if _EXTENDED:
+            logs = np.log(a.astype(np.longdouble) / np.asarray(scale).astype(np.longdouble))
+            return np.expm1(logs * np.longdouble(p))
+        # a / scale could leave the float64 range: ln m + (e - k) ln 2 for a = m 2^e, scale = 2^k
+        m, e = np.frexp(a)
+        return np.expm1((np.log(m) + (e - (np.frexp(scale)[1] - 1)) * _LN2) * p)
+
+
+def _centers(a: np.ndarray) -> np.ndarray:
+    """The scale of each row of ``a`` (>= 0, 2-D) for _tiny_terms: 2^round(mean log2 of its non-zeros).
+
+    Integer arithmetic on the exponents only, so that a row of
+    :func:`row_norms` and the same vector in a :class:`NormAccumulator`
+    get the same scale.
+    """
+    e = np.frexp(a)[1].astype(np.int64) - 1  # a zero gives -1: taken back out below
+    count = np.count_nonzero(a, axis=1)
+    total = e.sum(axis=1) + (a.shape[1] - count)
+    k = (2 * total + count) // (2 * np.maximum(count, 1))  # floor(mean + 1/2), in [-1074, 1023]
+    return np.ldexp(1.0, k)
+
+
+def _log_parts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ln m, e) with a = m 2^e exactly, m in [sqrt(1/2), sqrt(2)), for positive ``a`` (any shape).
+
+    The geometric mean is exp(mean ln a). ln a itself, rounded, is off by
+    up to |ln a| eps, 745 eps for 1e-323; split like this only ln m is
+    rounded (|ln m| < 0.35) and the exponents add up exactly as integers.
+    ln m is taken in extended precision where the platform has it.
+    """
+    m, e = np.frexp(a)
+    low = m < _SQRT_HALF
+    m = np.where(low, m * 2.0, m)  # exact
+    e = e.astype(np.int64) - low
+    with np.errstate(divide="ignore"):  # a zero (m = 0) gives -inf, and the mean 0
+        logs = np.log(m.astype(np.longdouble)) if _EXTENDED else np.log(m)
+    return logs, e
+
+
+def _geometric(log_total, log2_total, n):
+    """exp((log_total + log2_total ln 2) / n) for the sums of :func:`_log_parts`, to extended precision.
+
+    Scalars (Python int ``log2_total``) or arrays alike. The integer part
+    of log2_total / n becomes an exact power of two; what is left of the
+    exponent is below 1.1 in size, so exp adds no error of its own size.
+    """
+    q = log2_total // n  # floor, so 0 <= r < n
+    r = log2_total - q * n
+    ext = np.longdouble if _EXTENDED else np.float64
+    arg = (log_total + np.asarray(r).astype(ext) * _LN2) / ext(n)
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(np.exp(arg), q)
 
 
 def _ext(v: float):
@@ -163,7 +273,8 @@ class _PowerSum:
     """The part of the state that belongs to one finite non-zero order."""
 
     scale: float = 1.0
-    total: object = 0.0  # np.longdouble where extended precision exists
+    total: object = 0.0  # np.longdouble where extended precision exists; see _tiny_terms for |p| < _SMALL_P
+    kept: int = 0  # entries in the sum
 
 
 @dataclass
@@ -195,7 +306,8 @@ class NormAccumulator:
     infs: int = 0
     maxabs: float = 0.0
     minabs: float = INF
-    log_total: object = 0.0  # sum of log|x| over finite non-zero x
+    log_total: object = 0.0  # sum of ln m over finite non-zero x = m 2^e (see _log_parts)
+    log2_total: int = 0  # sum of those e: exact, as a Python int
     sums: dict[float, _PowerSum] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -233,18 +345,36 @@ class NormAccumulator:
         pos = a if nz == a.size else a[a > 0]
         lo = float(pos.min())
         for p, ps in self.sums.items():
-            scale = _chunk_scale(hi if p > 0 else lo, p)
-            self._merge_sum(ps, p, scale, _scaled_sum(pos, p, scale))
+            if abs(p) >= _SMALL_P:
+                scale = _chunk_scale(hi if p > 0 else lo, p)
+            else:  # the first chunk's center serves all: nothing to convert
+                scale = ps.scale if ps.kept else float(_centers(pos[None, :])[0])
+            # For p > 0 the zeros stay in, with terms of 0: the sum then adds the same
+            # numbers in the same order as row_norms does, and rounds the same.
+            self._merge_sum(ps, p, scale, _scaled_sum(a if p > 0 else pos, p, scale), pos.size)
         if 0.0 in self.orders:
-            logs = np.log(pos)
-            self.log_total += logs.sum(dtype=np.longdouble) if _EXTENDED else math.fsum(logs)
+            logs, exps = _log_parts(pos)
+            self.log_total += logs.sum() if _EXTENDED else math.fsum(logs)
+            self.log2_total += int(exps.sum())
         return self
 
-    def _merge_sum(self, ps: _PowerSum, p: float, scale: float, total) -> None:
-        if total == 0:
+    def _merge_sum(self, ps: _PowerSum, p: float, scale: float, total, kept: int) -> None:
+        if kept == 0:
             return
-        if ps.total == 0:
-            ps.scale, ps.total = scale, total
+        if ps.kept == 0:
+            ps.scale, ps.total, ps.kept = scale, total, kept
+            return
+        ps.kept += kept
+        if abs(p) < _SMALL_P:
+            if scale != ps.scale:  # to ps.scale: sum (y r)^p - 1 = total + (r^p - 1) (kept + total)
+                log_rp = _ratio_log_pow(scale, ps.scale, p)
+                # r^p - 1 is O(p) for nearby centers; far apart, it is near -1 or large and
+                # the two parts of that sum would cancel: r^p (kept + total) - kept then.
+                if abs(log_rp) < 0.4:
+                    total = total + np.expm1(log_rp) * (kept + total)
+                else:
+                    total = np.exp(log_rp) * (kept + total) - kept
+            ps.total = ps.total + total
             return
         # Keep the scale of the extreme value: largest for p > 0, smallest
         # for p < 0, so every term stays <= 1 and the sum cannot overflow.
@@ -271,8 +401,9 @@ class NormAccumulator:
             out.maxabs = max(out.maxabs, part.maxabs)
             out.minabs = min(out.minabs, part.minabs)
             out.log_total += part.log_total
+            out.log2_total += part.log2_total
             for p, ps in part.sums.items():
-                out._merge_sum(out.sums[p], p, ps.scale, ps.total)
+                out._merge_sum(out.sums[p], p, ps.scale, ps.total, ps.kept)
         return out
 
     # -- results ---------------------------------------------------------
@@ -309,29 +440,18 @@ class NormAccumulator:
         if p < 0 and self.zeros:
             # |0|^p is inf, so the sum is inf and its 1/p-th power is 0.
             return Outcome(INF if kind == "power" else 0.0)
-        if ps.total == 0:  # every entry is zero
+        if self.nonzero == 0:  # every entry is zero (p > 0: an inf returned above)
             return Outcome(0.0)
-        total, scale = ps.total, _ext(ps.scale)
-        # 1/p in the sums' precision: a float64 1/p is off by up to half an
-        # ulp, which total ** (1/p) multiplies by |ln total|.
-        inv = _ext(1.0) / _ext(p)
-        with np.errstate(over="ignore", under="ignore"):
-            if kind == "power":
-                exact = total * scale ** _ext(p) if _EXTENDED else _pow_times(scale, p, total)
-            elif kind == "mean":
-                exact = scale * (total / n) ** inv
-            else:
-                exact = scale * total ** inv
-        return _finish(exact, nonzero=True)
+        # Entries whose term is 0 and not in the sums: zeros for p > 0, infs for p < 0.
+        empty = self.zeros + self.infs
+        return _finish(_combine(ps.total, ps.scale, p, kind, n, empty), nonzero=True)
 
     def _geometric_mean(self) -> Outcome:
         if self.zeros:
             return Outcome(0.0)
         if self.infs:
             return Outcome(INF)
-        if _EXTENDED:
-            return _finish(np.exp(self.log_total / self.count))
-        return _finish(math.exp(self.log_total / self.count))
+        return _finish(_geometric(self.log_total, self.log2_total, self.count))
 
 
 @dataclass(frozen=True)
@@ -349,11 +469,72 @@ def _chunk_scale(extreme: float, p: float) -> float:
     scaled value is in [1, 2): the largest term is at least 1 (it cannot
     underflow) and at most 2^|p| (it cannot overflow). For |p| above
     _POW2_LIMIT that could underflow, so the extreme value itself is the
-    scale (its term is exactly 1). For 0 < p < 1, |x|^p can neither overflow
-    nor underflow; below _SMALL_P scaling down could push tiny values into
-    the subnormal range while their terms still count, so the scale is 1.
+    scale (its term is exactly 1). Below _SMALL_P the scale is the
+    center of the values instead (see _centers).
     """
     return float(_scales(np.array([extreme]), p)[0])
+
+
+def _combine(total, scale, p: float, kind: str, n: int, empty):
+    """The norm, power sum or power mean from a sum of terms (see _terms) and its scale.
+
+    Scalars or arrays (one value per row) alike, in the sums' precision;
+    ``n`` entries of which ``empty`` (zeros for p > 0, infs for p < 0) add
+    nothing to ``total``. The caller has dealt with nan, inf, and the
+    vectors where every term is 0 or one is inf.
+    """
+    ext = np.longdouble if _EXTENDED else np.float64
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        big = np.asarray(scale).astype(ext)
+        if abs(p) < _SMALL_P:
+            # total = sum of (|x| / c)^p - 1 over the n - empty other entries (c = scale).
+            kept = ext(n) - empty
+            if kind == "power":
+                return (total + kept) * big ** ext(p)
+            if kind == "mean":  # c (1 + m)^(1/p), m = mean (|x| / c)^p - 1
+                m = (total - empty) / ext(n)
+                # m is O(p) but for the empty entries; with most of them empty, m's
+                # absolute error would be large beside 1 + m: take the log of that.
+                log_mean = np.where(m < -0.5, np.log((total + kept) / ext(n)), np.log1p(m))
+                return _times_exp(scale, log_mean / ext(p))
+            # c (kept + total)^(1/p) = c kept^(1/p) (1 + total / kept)^(1/p). kept^(1/p)
+            # overflows (kept >= 2) unless the rest is as tiny; powl takes it to
+            # eps_ext, where exp of a sum of logs would lose eps_ext |ln kept / p|.
+            inv = ext(1.0) / ext(p)
+            if not _EXTENDED:  # kept^(1/p) alone would overflow float64 too often
+                return _times_exp(scale, (np.log(kept) + np.log1p(total / kept)) * inv)
+            return big * kept ** inv * np.exp(np.log1p(total / kept) * inv)
+        if kind == "power":
+            if _EXTENDED or np.ndim(total):
+                return total * big ** ext(p)
+            return _pow_times(scale, p, total)
+        # 1/p in the sums' precision: a float64 1/p is off by up to half an
+        # ulp, which total ** (1/p) multiplies by |ln total|.
+        inv = ext(1.0) / ext(p)
+        if kind == "mean":
+            return big * (total / ext(n)) ** inv
+        return big * total ** inv
+
+
+def _times_exp(scale, arg):
+    """scale * exp(arg) for a power of two ``scale``, in the sums' precision.
+
+    In float64 exp(arg) alone can overflow or underflow where the product
+    does not (the scale is the values' center, arg up to about 1500): the
+    power of two nearest exp(arg) is split off and added to the scale's.
+    """
+    if _EXTENDED:
+        return np.asarray(scale).astype(np.longdouble) * np.exp(arg)
+    j = np.round(arg / _LN2)
+    exps = np.where(np.isfinite(j), j, np.sign(arg) * 4096).astype(np.int64)  # inf: still inf or 0
+    return np.ldexp(np.exp(arg - exps * _LN2), exps + np.frexp(scale)[1] - 1)
+
+
+def _ratio_log_pow(num: float, den: float, p: float):
+    """ln((num / den) ** p) for powers of two ``num`` and ``den``, in the precision of the sums."""
+    steps = math.frexp(num)[1] - math.frexp(den)[1]  # exact: log2(num / den)
+    ext = np.longdouble if _EXTENDED else np.float64
+    return ext(steps) * _LN2 * ext(p)
 
 
 def _ratio_pow(num: float, den: float, p: float):
@@ -542,10 +723,8 @@ def row_norms(
     if p == 0:
         if kind != "mean":
             return np.count_nonzero(x, axis=1).astype(np.float64), flags
-        with np.errstate(divide="ignore"):
-            logs = np.log(x)
-        total = logs.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
-        exact = np.exp(total / n)
+        logs, exps = _log_parts(x)  # a zero gives -inf, and its row 0
+        exact = _geometric(logs.sum(axis=1), exps.sum(axis=1), n)
         return _finish_rows(exact)
     if p > 0:
         allzero = extreme == 0
@@ -555,25 +734,27 @@ def row_norms(
         zero_rows = ~pos.all(axis=1)
         extreme = np.where(pos, x, INF).min(axis=1)
     extreme = np.where(np.isfinite(extreme) & (extreme > 0), extreme, 1.0)
-    scale = _scales(extreme, p)
-    with np.errstate(divide="ignore", over="ignore"):
-        x /= scale[:, None]  # in place: |a| is not needed again
-        if p == 2:
-            x *= x  # numpy's power squares exactly so too
-        elif p != 1:
-            x = np.power(x, p)
+    zeros = 0
+    if abs(p) < _SMALL_P:
+        scale = _centers(x)
+        zero = x == 0
+        x = _tiny_terms(x, p, scale[:, None])
+        x[zero] = 0  # a zero's term is left out of the sum and counted, as the accumulator does
+        zeros = zero.sum(axis=1)
+    else:
+        scale = _scales(extreme, p)
+        with np.errstate(divide="ignore", over="ignore"):
+            x /= scale[:, None]  # in place: |a| is not needed again
+            if p == 2:
+                x *= x  # numpy's power squares exactly so too
+            elif p != 1:
+                x = _terms(x, p)
     total = x.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
-    big = np.asarray(scale, dtype=total.dtype)
-    inv = total.dtype.type(1.0) / total.dtype.type(p)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
-        if kind == "power":
-            exact = total * big ** total.dtype.type(p)
-        elif kind == "mean":
-            exact = big * (total / n) ** inv
-        else:
-            exact = big * total ** inv
+    exact = _combine(total, scale, p, kind, n, zeros)
     values, flags = _finish_rows(exact)
-    flags |= values == 0  # every row here has a non-zero term; zero rows are reset below
+    # Every row here is finite and has a non-zero term (zero rows are reset below): an inf or
+    # a 0 is out of range, even where the extended result itself overflowed (2^(1/p), p = 1e-16).
+    flags |= (values == 0) | np.isinf(values)
     if p < 0:  # a zero entry makes the sum inf and the root 0
         values[zero_rows] = INF if kind == "power" else 0.0
         flags[zero_rows] = False
@@ -587,10 +768,28 @@ def _scales(extreme: np.ndarray, p: float) -> np.ndarray:
     """Per-vector scale: a power of two near the extreme |x| (see _chunk_scale)."""
     if abs(p) > _POW2_LIMIT:
         return extreme
-    if 0 < p < _SMALL_P:
-        return np.ones_like(extreme)
     # 2^(e-1) puts the extreme value in [1, 2); 2^e could itself overflow.
     return np.ldexp(1.0, np.frexp(extreme)[1] - 1)
+
+
+def _count_column(values: np.ndarray) -> np.ndarray:
+    """Counts (p = 0, from float64 results) as shown: integers, and nan for a row that has no count.
+
+    A row holding a nan (``--nan propagate``) or left with no values
+    (``--nan omit``) has nan for its count, as the vector itself gets from
+    :meth:`NormAccumulator.evaluate`; cast to int64, nan would print as
+    -2^63 (with a RuntimeWarning). Then the column is an object array of
+    ints and nans; else int64, as every count is.
+
+    >>> _count_column(np.array([2.0, np.nan])).tolist()
+    [2, nan]
+    """
+    missing = np.isnan(values)
+    if not missing.any():
+        return values.astype(np.int64)
+    out = values.astype(object)
+    out[~missing] = values[~missing].astype(np.int64)  # stored as Python ints
+    return out
 
 
 def _finish_rows(exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -707,7 +906,7 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
                     result.warnings.append(
                         f"{column_name(p, kind)} of row {block.first + i}: the result is outside the float64 range"
                     )
-                cols.append(values if not (p == 0 and kind != "mean") else values.astype(np.int64))
+                cols.append(values if not (p == 0 and kind != "mean") else _count_column(values))
             yield ColumnBatch(block.first, cols)
 
     result.batches = batches()
