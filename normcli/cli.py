@@ -64,9 +64,10 @@ def _run(call) -> int:
     if sys.stdout is None:  # started with stdout closed (`>&-`): nothing could be shown
         render.error("cannot write the output: standard output is closed")
         return ExitCode.DATA
+    stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)  # every writer's failures told apart
     try:
         rv = _call_closing_meters(call)
-        _Stdout(sys.stdout).flush()  # now, not at exit, so that a full disk is an error (help, --version)
+        sys.stdout.flush()  # now, not at exit, so that a full disk is an error here
     except NoArgsIsHelpError as exc:  # bare `normcli`: the help, on stderr
         render.usage(exc.format_message())
         return ExitCode.USAGE
@@ -87,13 +88,14 @@ def _run(call) -> int:
     except (_OutputClosed, BrokenPipeError):
         _silence_stdout()
         return ExitCode.OK
-    except OSError as exc:  # a full disk under the help text, or an I/O error no reader named
+    except _OutputFailed as exc:  # a full disk, a bad descriptor
         _silence_stdout()
-        what = "cannot write the output" if isinstance(exc, _OutputFailed) or exc.filename is None else exc.filename
-        render.error(f"{what}: {exc.strerror or exc}")
+        render.error(f"cannot write the output: {exc.strerror or exc}")
         return ExitCode.DATA
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    finally:
+        sys.stdout = stdout
     return int(rv or 0)
 
 
@@ -250,9 +252,8 @@ def _input_spec(values, file, column, delimiter, header, nan, quiet: bool = True
     from typer._click.globals import get_current_context
 
     ctx = get_current_context(silent=True)  # the command's name, for the examples of a no-input error
-    command = ctx.info_name if ctx is not None and ctx.info_name else "norm"
-    return InputSpec(tuple(values or ()), file, tuple(column or ()), delimiter, header, nan, progress=meter,
-                     command=command)
+    named = {"command": ctx.info_name} if ctx is not None and ctx.info_name else {}
+    return InputSpec(tuple(values or ()), file, tuple(column or ()), delimiter, header, nan, progress=meter, **named)
 
 
 def _check_output(output: str) -> None:
@@ -278,22 +279,22 @@ class _OutputFailed(OSError):
 
 
 class _Stdout:
-    """stdout, with a failed write told apart from other I/O errors (a file read while streaming)."""
+    """sys.stdout while a command runs: a failed write is an :class:`_OutputFailed`, told apart from
+    other I/O errors (a file read while a result streams); a closed pipe stays a BrokenPipeError."""
 
     def __init__(self, stream) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise _OutputFailed(exc.errno, exc.strerror) from None
+        return self._guarded(self._stream.write, text)
 
     def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    @staticmethod
+    def _guarded(method, *args):
         try:
-            self._stream.flush()
+            return method(*args)
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -307,10 +308,8 @@ def _show(result, output: str, precision) -> None:
     """Write ``result``; results streamed from core speak its ValueErrors as errors, as :func:`_core_call`."""
     from . import render
 
-    out = _Stdout(sys.stdout)
     try:
-        render.show(result, output, precision, out=out)
-        out.flush()
+        render.show(result, output, precision)
     except BrokenPipeError:
         raise _OutputClosed() from None
     except ValueError as exc:  # a row of a streamed result that core refuses
@@ -984,11 +983,6 @@ def dist(
         b = _vector_arg(values[1], None, "B", fmt, stdin_ok=False, nan=nan)
         names = ["A", "B"]
         omitted = 0
-        if a.size == b.size and nan == "omit":  # pairs go whole, as the rows of a file do
-            import numpy as np
-
-            pairs, omitted = inputs.drop_incomplete_rows(np.column_stack([a, b]))
-            a, b = pairs[:, 0], pairs[:, 1]
     else:
         if file is None and not inputs.stdin_piped():
             raise UsageError("no input: give two vectors (normcli dist 1,2,3 4,6,8), or a file with two columns")
@@ -1000,6 +994,11 @@ def dist(
         a, b = table[:, 0], table[:, 1]
     if a.size != b.size:
         raise InputError(f"{names[0]} has {a.size} value(s) but {names[1]} has {b.size}")
+    if values and nan == "omit":  # pairs go whole, as read_table drops a file's rows
+        import numpy as np
+
+        pairs, omitted = inputs.drop_incomplete_rows(np.column_stack([a, b]))
+        a, b = pairs[:, 0], pairs[:, 1]
     if hamming:
         result = distances.hamming_result(a, b, names)
     else:
@@ -1255,8 +1254,7 @@ def _vector_arg(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bo
             if not os.path.exists(text):
                 reason = str(exc).removeprefix(f"{what}, ")
                 raise InputError(f"{what} {text!r} is neither numbers ({reason}) nor an existing file") from None
-    cells = "error" if nan in (None, "error") else "propagate"
-    spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], cells)
+    spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], _cell_policy(nan))
     try:
         return inputs.read_flat_vector(spec)
     except NormcliError as exc:
@@ -1269,12 +1267,17 @@ def _finite_tokens(tokens, what: str, nan: str | None = None):
     from . import inputs
 
     try:
-        x = inputs.parse_tokens(tokens, "error" if nan in (None, "error") else "propagate", what)
+        x = inputs.parse_tokens(tokens, _cell_policy(nan), what)
     except InputError as exc:
         raise InputError(_finite_message(str(exc)) if nan is None else str(exc)) from None
     if x.size == 0:
         raise InputError(f"{what} is empty")
     return x
+
+
+def _cell_policy(nan: str | None) -> str:
+    """How a vector option's cells are read: non-finite values kept for the caller's omit or propagate."""
+    return "error" if nan in (None, "error") else "propagate"
 
 
 def _finite_message(message: str, what: str = "weights and gradients") -> str:

@@ -544,10 +544,8 @@ def _numeric_line(line: str) -> bool:
 def _header_names(line: str, delimiter: str | None) -> list[str]:
     """The fields of a header line, unquoted as CSV does (a doubled quote inside quotes is one), unpadded."""
     if delimiter is None:
-        fields = line.split()
-    else:
-        fields = next(csv.reader([line.rstrip("\r")], delimiter=delimiter, skipinitialspace=True))
-    return [f[1:-1] if delimiter is None and len(f) >= 2 and f[0] == f[-1] == '"' else f.strip() for f in fields]
+        return [f[1:-1] if len(f) >= 2 and f[0] == f[-1] == '"' else f for f in line.split()]
+    return [f.strip() for f in next(csv.reader([line.rstrip("\r")], delimiter=delimiter, skipinitialspace=True))]
 
 
 def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layout:
@@ -1171,10 +1169,8 @@ def _columns(spec: InputSpec, kind: tuple) -> Columns:
         arr, where = kind[1], kind[2]
         if arr.ndim == 1 and not spec.columns:
             return Columns(["x"], _checked_npy(arr, spec.nan, where), spec.nan)
-        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr  # a 1-D array is one column: -c 1 selects it
-        names = tuple(str(j + 1) for j in range(arr.shape[1]))
-        use = _select(spec.columns, names, False)
-        return Columns([names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan, where, use), spec.nan)
+        # a 1-D array is one column: -c 1 selects it
+        return Columns(*_npy_selection(arr.reshape(-1, 1) if arr.ndim == 1 else arr, spec, where), spec.nan)
     _, stream, where, close, head = kind
     large = _large_file(stream)
     layout, blocks, first = _text_start(spec, stream, where, head)
@@ -1224,14 +1220,9 @@ def read_vector(spec: InputSpec, target: str | None = None) -> tuple[np.ndarray,
 
 
 def numeric_words(text: str) -> bool:
-    """Whether every comma- or space-separated word of ``text`` reads as a float (nan and inf too)."""
+    """Whether every comma- or space-separated word of ``text`` reads as a number (nan and inf too)."""
     words = [w for w in _TOKEN_SPLIT.split(text.strip().strip(",").strip()) if w]
-    try:
-        for w in words:
-            float(w)
-    except ValueError:
-        return False
-    return bool(words)
+    return bool(words) and all(_looks_numeric(w) for w in words)
 
 
 def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
@@ -1246,10 +1237,8 @@ def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
         return _row_blocks(iter(rows), spec.nan)
     if kind[0] == "npy":
         arr, where = kind[1], kind[2]
-        arr = arr.reshape(1, -1) if arr.ndim == 1 else arr
-        names = tuple(str(j + 1) for j in range(arr.shape[1]))
-        use = _select(spec.columns, names, False)
-        return _row_blocks(_checked_npy(arr[:, list(use)], spec.nan, where, use), spec.nan)
+        _, chunks = _npy_selection(arr.reshape(1, -1) if arr.ndim == 1 else arr, spec, where)
+        return _row_blocks(chunks, spec.nan)
     _, stream, where, close, head = kind
     large = _large_file(stream)
     size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
@@ -1309,6 +1298,13 @@ def drop_incomplete_rows(table: np.ndarray) -> tuple[np.ndarray, int]:
     if table.size == 0:
         raise InputError("no rows are left after --nan omit")
     return table, omitted
+
+
+def _npy_selection(arr: np.ndarray, spec: InputSpec, where: str) -> tuple[list[str], Iterator[np.ndarray]]:
+    """The names ("1", "2", ...) and the checked chunks of the columns of a 2-D .npy array --column selects."""
+    names = tuple(str(j + 1) for j in range(arr.shape[1]))
+    use = _select(spec.columns, names, False)
+    return [names[j] for j in use], _checked_npy(arr[:, list(use)], spec.nan, where, use)
 
 
 def _checked_npy(arr: np.ndarray, nan: str, source: str = "", columns: Sequence[int] | None = None
