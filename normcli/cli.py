@@ -595,11 +595,12 @@ def compare_models(
     spec = _input_spec((), file, column, delimiter, header, nan, quiet)
     if model:
         names, errors, truth_values, omitted = _inline_models(model, truth, spec)
+        guess = None
     else:
         if file is None and not inputs.stdin_piped():
             raise UsageError("no input: give each model's errors with --model NAME=VALUES, a CSV with --file, "
                              "or pipe a CSV in; e.g. normcli compare-models --model A=-5,8,-3 --model B=10,-7,12")
-        names, errors, truth_values, omitted = _table_models(spec, truth)
+        names, errors, truth_values, omitted, guess = _table_models(spec, truth)
     if baseline is not None and baseline not in names:
         raise UsageError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
     comparison = _core_call(
@@ -611,6 +612,8 @@ def compare_models(
 
         values = [comparison.values[name][sort] for name in names]
         result.pictures = pictures.compare_pictures(names, errors, truth_values, sort, values, confidence)
+    if guess:
+        result.warnings.insert(0, guess)
     if omitted:
         result.notes.insert(0, f"omitted {omitted} observation(s) with a missing or non-finite value in any "
                                "column (--nan omit), for every model, so the comparison stays paired")
@@ -670,9 +673,16 @@ def _table_models(spec, truth: str | None):
         raise UsageError("compare-models reads errors from --model, --file or stdin")
     if truth is None:
         names, table, omitted = inputs.read_table(spec)
-        return names, table, None, omitted
-    names, predictions, y, omitted = _split_target(spec, truth, "--truth")
-    return names, predictions - y[:, None], y, omitted
+        y = None
+    else:
+        names, table, y, omitted = _split_target(spec, truth, "--truth")
+    guess = None
+    if not spec.columns:
+        from .core import compare
+
+        keep, guess = compare.guess_models(names, table, truth is not None)
+        names, table = [names[j] for j in keep], table[:, keep]
+    return names, table if y is None else table - y[:, None], y, omitted, guess
 
 
 def _split_target(spec, target: str, what: str):

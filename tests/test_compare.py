@@ -16,7 +16,7 @@ CSV = "A,B\n-5,10\n8,-7\n-3,12\n-12,-18\n4,-6\n4,-8\n6,13\n"
 def test_plain_prints_the_ranking_name_and_sort_metric(run):
     r = run(["compare-models", "--model", f"B={B}", "--model", f"A={A}"])
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == "A\t6.0\nB\t10.571428571428571\n"
+    assert r.stdout == "A\t6.0\treference\nB\t10.571428571428571\tworse\n"
 
 
 def test_a_csv_on_stdin_is_the_same_as_inline_models(run):
@@ -69,13 +69,13 @@ def test_inline_truth_as_numbers(run):
     r = run(["compare-models", "-m", "p=1,2,4", "-m", "q=0,2,3", "--truth", "1,2,3", "--metric", "mae", "-o", "csv"])
     assert r.exit_code == 0, r.stderr
     # errors p: 0, 0, 1 and q: -1, 0, 0; a tie shares rank 1
-    assert r.stdout.splitlines()[:3] == ["rank,model,MAE", "1,p,0.3333333333333333", "1,q,0.3333333333333333"]
+    assert r.stdout.splitlines()[:3] == ["rank,model,MAE,verdict", "1,p,0.3333333333333333,reference", "1,q,0.3333333333333333,not significant"]
 
 
 def test_csv_has_one_block_per_table(run):
     r = run(["compare-models", "--metric", "mae", "-o", "csv"], input=CSV)
     blocks = r.stdout.split("\n\n")
-    assert blocks[0].splitlines() == ["rank,model,MAE", "1,A,6.0", "2,B,10.571428571428571"]
+    assert blocks[0].splitlines() == ["rank,model,MAE,verdict", "1,A,6.0,reference", "2,B,10.571428571428571,worse"]
     header, row = blocks[1].splitlines()
     assert header == ("model,vs,mean diff,CI low,CI high,DM-HLN t,DM p,Wilcoxon W,Wilcoxon p,verdict,"
                       "n,loss,confidence,horizon,df,CI method,Wilcoxon method")
@@ -97,7 +97,7 @@ def test_nan_omit_drops_the_observation_for_every_model(run):
 def test_inline_nan_omit_keeps_pairs(run):
     r = run(["compare-models", "-m", "A=1,nan,3", "-m", "B=2,2,x", "--nan", "omit", "--metric", "l1"])
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == "A\t1.0\nB\t2.0\n"
+    assert r.stdout == "A\t1.0\treference\nB\t2.0\tundefined\n"
 
 
 @pytest.mark.parametrize("args,code,message", [
@@ -193,7 +193,7 @@ def test_truth_by_index_and_never_against_itself(run):
 def test_model_names_may_hold_equals_signs_and_are_escaped_in_plain_output(run):
     r = run(["compare-models", "-m", "lr=0.1=1,2,3", "-m", "x\x1b[31m\tz=2,3,4"])
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == "lr=0.1\t2.0\nx\\x1b[31m\\tz\t3.0\n"
+    assert r.stdout == "lr=0.1\t2.0\treference\nx\\x1b[31m\\tz\t3.0\tundefined\n"
 
 
 def test_many_models_on_a_narrow_terminal_lose_no_digits():
@@ -229,3 +229,69 @@ def test_rank_row_survives_when_names_are_numbers(run, tmp_path):
     buf = io.StringIO()
     render.show(compare.comparison_result(c), "table", console=Console(file=buf, width=60))
     assert "rank" in buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# Which columns are models: guessed only when -c chooses none, and said
+# --------------------------------------------------------------------------
+SONGS = "song,model_a,model_b\n1,-5,10\n2,8,-7\n3,-3,12\n4,-12,-18\n5,4,-6\n6,4,-8\n7,6,13\n"
+
+
+def test_a_row_number_column_is_not_a_model_and_stderr_says_so(run):
+    r = run(["compare-models"], input=SONGS)
+    assert r.exit_code == 0, r.stderr
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()] == ["model_a", "model_b"]
+    assert "took 'model_a', 'model_b' as the models (choose with -c)" in r.stderr
+    assert "left out 'song': its values are 1..7, a row number" in r.stderr
+    assert r.stdout == run(["compare-models", "-c", "model_a", "-c", "model_b"], input=SONGS).stdout
+
+
+def test_a_pandas_index_is_not_a_model(run):
+    unnamed = run(["compare-models", "-o", "csv"], input="Unnamed: 0,A,B\n5,-5,10\n9,8,-7\n2,-3,12\n")
+    assert unnamed.exit_code == 0 and "left out 'Unnamed: 0'" in unnamed.stderr
+    assert [line.split(",")[1] for line in unnamed.stdout.splitlines()[1:3]] == ["A", "B"]
+    zero_based = run(["compare-models"], input=",A,B\n0,-5,10\n1,8,-7\n2,-3,12\n")
+    assert "its values are 0..2, a row number" in zero_based.stderr
+    assert len(zero_based.stdout.splitlines()) == 2
+
+
+def test_chosen_columns_are_never_second_guessed(run):
+    r = run(["compare-models", "-c", "song", "-c", "model_a"], input=SONGS)
+    assert r.exit_code == 0 and r.stderr == ""
+    assert sorted(line.split("\t")[0] for line in r.stdout.splitlines()) == ["model_a", "song"]
+
+
+def test_a_truth_column_without_truth_is_warned_about(run):
+    r = run(["compare-models"], input="y,A,B\n2,2.1,1\n1,1.1,1\n3,3.1,1\n")
+    assert r.exit_code == 0
+    assert "'y' looks like the true values, not errors" in r.stderr and "--truth y" in r.stderr
+    preds = run(["compare-models"], input="duration,A,B\n212,207,222\n185,193,178\n240,237,252\n198,186,180\n")
+    assert "no column is centered near 0 as errors are" in preds.stderr and "--truth" in preds.stderr
+    plain_errors = run(["compare-models"], input=CSV)
+    assert plain_errors.stderr == ""
+
+
+def test_with_truth_an_index_is_not_a_prediction(run):
+    r = run(["compare-models", "--truth", "y", "-o", "csv"], input="id,y,A\n1,2,2.5\n2,1,1.5\n3,3,2\n")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[1].split(",")[1] == "A" and "left out 'id'" in r.stderr
+    assert "looks like the true values" not in r.stderr
+
+
+def test_the_loss_note_says_when_the_tests_do_not_test_the_ranking(run):
+    for metric in ("median", "max", "bias"):
+        r = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "--sort-by", metric, "-o", "json"])
+        notes = json.loads(r.stdout)["tables"][0]["notes"]
+        assert any("is not a mean of any loss" in n for n in notes), metric
+    chosen = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "--loss", "squared", "-o", "json"])
+    assert any("--loss); the ranking by MAE matches the absolute loss" in n
+               for n in json.loads(chosen.stdout)["tables"][0]["notes"])
+    matched = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "--sort-by", "rmse", "-o", "json"])
+    assert not any("can disagree" in n for n in json.loads(matched.stdout)["tables"][0]["notes"])
+
+
+def test_plain_output_carries_the_verdict_and_one_model_none(run):
+    r = run(["compare-models", "-m", f"A={A}", "-m", f"B={B}", "-m", f"C={A}"])
+    assert [line.split("\t")[2] for line in r.stdout.splitlines()] == ["reference", "identical", "worse"]
+    one = run(["compare-models", "-m", f"A={A}"])
+    assert one.stdout == "A\t6.0\n"

@@ -260,7 +260,9 @@ def test_result_tables_carry_every_number():
     c = C.compare(["A", "B", "C"], np.c_[A, B, A * 1.5])
     r = C.comparison_result(c)
     assert [row[1] for row in r.rows] == ["A", "C", "B"]  # ranked
-    assert r.columns[0] == "model" and r.plain == [0, r.columns.index("MAE")]
+    assert r.columns[0] == "model" and r.plain == [0, r.columns.index("MAE"), r.columns.index("verdict")]
+    assert [row[-1] for row in r.rows] == ["reference", c.pairs[1].verdict, c.pairs[0].verdict]
+    assert r.hidden == ["verdict"]
     assert r.highlight == [0]
     (pairs,) = r.extra
     assert "DM p (Holm)" in pairs.columns and "Wilcoxon p (Holm)" in pairs.columns

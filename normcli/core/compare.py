@@ -49,6 +49,10 @@ _ALIASES = {
 _DEFAULT_LOSS = {"L1": "absolute", "MAE": "absolute", "max|e|": "absolute", "median|e|": "absolute",
                  "bias": "absolute", "L2": "squared", "MSE": "squared", "RMSE": "squared", "R^2": "squared",
                  "MAPE": "percentage"}
+# Ranking metrics that are not a monotone function of the mean of any
+# per-observation loss: the tests (on mean losses) answer another question.
+_NO_MEAN_LOSS = {"max|e|": "the largest |e|", "median|e|": "the median |e|",
+                 "bias": "the size of the mean signed error"}
 
 #: Up to this many observations the bootstrap resamples (B = DEFAULT_BOOTSTRAP);
 #: above it, by default, the large-sample bootstrap interval is used.
@@ -666,6 +670,101 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
     return result
 
 
+def loss_mismatch(sort_by: str, loss: str) -> str | None:
+    """Why the tests' loss does not test the ranking metric, or None when it does.
+
+    >>> loss_mismatch("MAE", "absolute") is None, loss_mismatch("RMSE", "squared") is None
+    (True, True)
+    >>> loss_mismatch("median|e|", "absolute")
+    'the tests compare mean absolute losses (|e|); the ranking by median|e| (the median |e|) is not a mean of any loss, so the verdict can disagree with the ranking'
+    """
+    if sort_by in _NO_MEAN_LOSS:
+        return (f"the tests compare mean {loss} losses ({_LOSS_TEXT[loss]}); the ranking by {sort_by} "
+                f"({_NO_MEAN_LOSS[sort_by]}) is not a mean of any loss, so the verdict can disagree with the ranking")
+    if loss != _DEFAULT_LOSS[sort_by]:
+        return (f"the tests compare mean {loss} losses ({_LOSS_TEXT[loss]}, --loss); the ranking by {sort_by} "
+                f"matches the {_DEFAULT_LOSS[sort_by]} loss, so the verdict can disagree with the ranking")
+    return None
+
+
+#: Column names that usually hold the true values, not a model's errors.
+TRUTH_NAMES = frozenset({"y", "truth", "true", "y_true", "ytrue", "target", "label", "actual", "observed",
+                         "ground_truth", "groundtruth", "gt", "y_test", "expected"})
+_INDEX_NAMES = frozenset({"id", "index", "idx", "row", "rowid", "row_id", "#"})
+
+
+def _index_like(name: str, col: np.ndarray) -> str | None:
+    """Why a column looks like a row index rather than a model's errors (None if it does not)."""
+    key = name.strip().lower()
+    if not key or key.startswith("unnamed"):
+        return "an unnamed column (as pandas writes its index)" if not key else f"named {name!r}, as pandas names its index"
+    n = col.size
+    if n < 3 or not np.isfinite(col).all() or not (col == np.round(col)).all():
+        return None
+    step = np.diff(col)
+    if (step == 1).all() and col[0] in (0, 1):
+        return f"its values are {col[0]:.0f}..{col[-1]:.0f}, a row number"
+    if key in _INDEX_NAMES and (step > 0).all():
+        return f"named {name!r} with increasing integers, an identifier"
+    return None
+
+
+def _off_center(col: np.ndarray) -> bool:
+    """True when a column's mean is more than 3 standard deviations from 0 (errors are centered near 0)."""
+    col = col[np.isfinite(col)]
+    if col.size < 2:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, spread = float(np.mean(col)), float(np.std(col))
+    return spread > 0 and abs(mean) > 3 * spread
+
+
+def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[int], str | None]:
+    """The columns of a table that are models' errors, when the user chose none.
+
+    Index-like columns (a blank or ``Unnamed: 0`` header as pandas writes its
+    index; integers 0..n-1 or 1..n; an ``id`` column of increasing integers)
+    are left out. Without ``truth_given``, a column named like the true
+    values (``y``, ``truth``, ``target``, ...) is kept but warned about, and
+    so are columns none of which is centered near 0 as errors are.
+
+    Returns
+    -------
+    keep : list of int
+        The indices of the columns taken as models.
+    message : str or None
+        What was guessed and how to choose instead; None when nothing looked
+        doubtful.
+
+    Examples
+    --------
+    >>> t = np.array([[1, -5.0, 10], [2, 8, -7], [3, -3, 12]])
+    >>> keep, message = guess_models(["song", "A", "B"], t, truth_given=False)
+    >>> keep
+    [1, 2]
+    >>> print(message)
+    took 'A', 'B' as the models (choose with -c); left out 'song': its values are 1..3, a row number
+    """
+    table = np.asarray(table, dtype=np.float64)
+    left = [(j, why) for j, name in enumerate(names) if (why := _index_like(name, table[:, j])) is not None]
+    keep = [j for j in range(len(names)) if j not in {j for j, _ in left}]
+    if not keep:  # every column looks like an index: they are all someone's data after all
+        keep, left = list(range(len(names))), []
+    doubts = [f"left out {names[j]!r}: {why}" for j, why in left]
+    if not truth_given:
+        truthy = [names[j] for j in keep if names[j].strip().lower() in TRUTH_NAMES]
+        if truthy and len(keep) > 1:
+            doubts.append(f"{truthy[0]!r} looks like the true values, not errors: if the other columns are "
+                          f"predictions, give --truth {truthy[0]}")
+        elif len(keep) > 1 and all(_off_center(table[:, j]) for j in keep):
+                doubts.append("no column is centered near 0 as errors are (each mean is more than 3 standard "
+                              "deviations from 0): if these are predictions, name the true values with --truth")
+    if not doubts:
+        return keep, None
+    taken = ", ".join(repr(names[j]) for j in keep)
+    return keep, f"took {taken} as the models (choose with -c); " + "; ".join(doubts)
+
+
 def _fmt_p(p: float | None) -> str:
     return "undefined" if p is None else f"{p:.3g}"
 
@@ -708,20 +807,31 @@ _LOSS_TEXT = {"absolute": "|e|", "squared": "e^2", "percentage": "|e| / |y|"}
 def comparison_result(c: Comparison) -> Result:
     """The models table (rank, name, metrics), and the pairwise tests as a second table.
 
-    Plain output is the ranking: the model name and its sort metric per line.
+    Plain output is the ranking: the model name, its sort metric and, when
+    there are tests, its verdict against the reference ("reference" for the
+    reference itself), one model per line. The terminal leaves the verdict
+    column out of the models table: the tests table below it has it.
     """
     order = sorted(range(len(c.names)), key=lambda j: (c.ranks[j] is None, c.ranks[j] or 0, j))
     columns = ["model", *c.shown]
     if c.sort_by not in c.shown:
         columns.append(c.sort_by)
+    verdicts = {p.model: p.verdict for p in c.pairs}
+    if c.pairs:
+        verdicts[c.reference] = "reference"
     rows = []
     for j in order:
         v = c.values[c.names[j]]
-        rows.append((c.ranks[j], c.names[j], *(v[m] for m in columns[1:])))
+        row = (c.ranks[j], c.names[j], *(v[m] for m in columns[1:]))
+        rows.append((*row, verdicts.get(c.names[j], "")) if c.pairs else row)
+    plain = [0, columns.index(c.sort_by)]
+    if c.pairs:
+        columns.append("verdict")
+        plain.append(len(columns) - 1)
     best = [i for i, j in enumerate(order) if c.ranks[j] == 1]
     result = Result(f"models ranked by {c.sort_by} (n = {c.n})", columns, rows=rows,
-                    label="rank", plain=[0, columns.index(c.sort_by)], highlight=best, notes=list(c.notes),
-                    warnings=list(c.warnings), digits=6)
+                    label="rank", plain=plain, highlight=best, notes=list(c.notes),
+                    warnings=list(c.warnings), digits=6, hidden=["verdict"] if c.pairs else [])
     result.notes.append(_metric_note(c))
     if c.pairs:
         result.extra.append(_pairs_result(c))
@@ -775,6 +885,9 @@ def _pairs_result(c: Comparison) -> Result:
         + ", ".join(f"{p.wilcoxon.method} p ({p.model})" if p.wilcoxon.method else
                     f"undefined for {p.model} ({p.wilcoxon.why})" for p in c.pairs),
     ]
+    mismatch = loss_mismatch(c.sort_by, c.loss)
+    if mismatch:
+        notes.append(mismatch)
     if several:
         notes.append(f"Holm: p-values adjusted over the {len(c.pairs)} comparisons with {c.reference} "
                      "(the raw ones beside them); the verdict uses the adjusted DM-HLN p")
