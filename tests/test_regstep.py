@@ -226,3 +226,27 @@ def test_weights_near_the_float64_limit_answer(run, extra):
     assert r.exit_code in (0, 1) and "Traceback" not in r.stderr
     if r.exit_code == 0:
         assert len(r.stdout.split()) == 3
+
+
+HOUSES = "size,age,price\n1.0,0.5,3.1\n2.0,1.5,4.9\n3.0,0.5,7.2\n4.0,2.0,8.8\n5.0,1.0,11.1\n6.0,2.5,12.7\n"
+
+
+def test_a_growing_objective_is_warned_about(run, tmp_path):
+    data = tmp_path / "houses.csv"
+    data.write_text(HOUSES)
+    many = run(["regstep", "--data", str(data), "--target", "price", "--lr", "1", "--l2", "0.1", "--steps", "50"])
+    assert many.exit_code == 0
+    assert "the objective grew over 50 steps" in many.stderr and "--lr 1.0 is too large" in many.stderr
+    one = run(["regstep", "--data", str(data), "--target", "price", "--lr", "1", "--l2", "0.1"])
+    assert "the objective grew in this step" in one.stderr
+    calm = run(["regstep", "--data", str(data), "--target", "price", "--lr", "0.01", "--l2", "0.1", "--steps", "50"])
+    assert calm.exit_code == 0 and calm.stderr == ""
+
+
+def test_the_l2_note_does_not_claim_weights_moved_toward_0_when_they_did_not(run):
+    r = run(["regstep", "--lr", "0.1", "--l2", "0.1", "--grad", "0.1,0.5", "-o", "json", "0.5,-1.2"])
+    notes = " ".join(json.loads(r.stdout)["notes"])
+    assert "the L2 term alone scales every weight" in notes
+    assert "outweighs it for 1 of 2 weight(s), which moved away from 0" in notes
+    toward = run(["regstep", "--lr", "0.1", "--l2", "0.5", "--grad", "0,0", "-o", "json", "2,-3"])
+    assert "moved away" not in " ".join(json.loads(toward.stdout)["notes"])

@@ -940,9 +940,12 @@ def _step_notes(s: Step, penalty: Penalty, loss_before=None, loss_after=None) ->
         else:
             factor, how = 1 - s.lr * penalty.c * penalty.l2, "1 - lr*c*lambda2"
         if factor > 0:
-            notes.append(f"L2 scales every weight by the same factor ({how} = {factor!r}, c = {penalty.c:g}): "
-                         f"negative weights move up toward 0 as positive ones move down; it does not subtract "
-                         f"lambda*||w|| from each weight")
+            away = int(np.count_nonzero(np.abs(s.new_w) > np.abs(s.w)))
+            moved = (f"; the data gradient outweighs it for {away} of {s.w.size} weight(s), which moved away "
+                     f"from 0 (see the change column)" if away else "")
+            notes.append(f"the L2 term alone scales every weight by the same factor ({how} = {factor!r}, "
+                         f"c = {penalty.c:g}), pulling negative weights up toward 0 as it pulls positive ones "
+                         f"down; it does not subtract lambda*||w|| from each weight{moved}")
         else:
             rate = s.lr * penalty.c * penalty.l2
             notes.append(f"lr*c*lambda2 = {rate!r} >= 1: the L2 factor {how} = {factor!r} is not positive, so the "
@@ -985,6 +988,11 @@ def step_result(step: Step, penalty: Penalty, lr: float, labels=None, loss_befor
     title = f"regularized step ({penalty.title(lr)})"
     result = _step_table(step, penalty, title, labels, intercept, solution)
     result.notes = _step_notes(step, penalty, loss_before, loss_after)
+    if loss_before is not None and loss_after is not None:
+        before, after = float(loss_before) + step.penalty_before, float(loss_after) + step.penalty_after
+        if after > before:
+            result.warnings.append(f"the objective grew in this step ({_arrow(before, after)}): the step "
+                                   f"overshoots the minimum; --lr {lr!r} may be too large (try a smaller --lr)")
     return result
 
 
@@ -1013,11 +1021,37 @@ def trajectory_result(traj: Trajectory, penalty: Penalty, lr: float, labels=None
     notes += [f"last step: {n}" if n.startswith(("||w||_2", "penalty", "data loss", "objective")) else n
               for n in _step_notes(traj.final, penalty, traj.final_loss_before, traj.final_loss_after)]
     result.notes = notes
+    growth = divergence(traj, lr)
+    if growth:
+        result.warnings.append(growth)
     rows = [(rec.step, rec.loss, rec.penalty, rec.objective, rec.norm) for rec in traj.records]
     every = traj.records[1].step - traj.records[0].step if len(traj.records) > 2 else 1
     title = "trajectory" + (f" (every {every} steps, and the last)" if every > 1 else "")
     result.extra = [Result(title, ["loss", "penalty", "objective", "||w||_2"], rows=rows, label="step", digits=10)]
     return result
+
+
+def divergence(traj: Trajectory, lr: float) -> str | None:
+    """A warning when the objective ended higher than it started, else None.
+
+    Gradient descent with a step size below 2 / L (L the largest curvature)
+    never increases the objective of a convex smooth problem, so a net
+    increase means --lr is too large (or, with an L1 subgradient, that the
+    steps oscillate).
+
+    Examples
+    --------
+    >>> pen = Penalty(l2=1.0)
+    >>> print(divergence(iterate([1.0], 3.0, pen, steps=4), 3.0))
+    the objective grew over 4 steps (0.5 -> 128.0) and has not converged: the iteration diverges; --lr 3.0 is too large (try a smaller --lr)
+    >>> divergence(iterate([1.0], 0.5, pen, steps=4), 0.5) is None
+    True
+    """
+    first, last = traj.records[0].objective, traj.records[-1].objective
+    if not (math.isfinite(first) and math.isfinite(last)) or last <= first:
+        return None
+    return (f"the objective grew over {traj.steps} steps ({_arrow(first, last)}) and has not converged: the "
+            f"iteration diverges; --lr {lr!r} is too large (try a smaller --lr)")
 
 
 def solution_notes(w_star, b_star, penalty: Penalty, X, y, w) -> list[str]:
