@@ -18,6 +18,7 @@ import typer
 # typer 0.28 vendors click as typer._click (the pin in pyproject keeps it so).
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
+from typer._click.types import ParamType
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.exceptions import Abort
 
@@ -29,6 +30,34 @@ from .errors import ExitCode, InputError, NormcliError, UsageError
 _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 FORMATS = ("auto", "table", "plain", "csv", "json")
+
+
+class Words(ParamType):
+    """A word from a fixed list: the help shows ``[a|b|c]`` and completion offers them.
+
+    The value passes through unchanged (aliases and case are the command's
+    to resolve, with its own message), so this only describes the choices.
+    """
+
+    name = "choice"
+
+    def __init__(self, *choices: str) -> None:
+        self.choices = choices
+
+    def convert(self, value, param, ctx):
+        return value
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "[" + "|".join(self.choices) + "]"
+
+    def shell_complete(self, ctx, param, incomplete: str) -> list:
+        from typer._click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in self.choices if c.startswith(incomplete.lower())]
+
+
+# The metrics as the help lists them; every spelling compare.metric_name accepts still works.
+_METRIC_WORDS = Words("l1", "l2", "mae", "mse", "rmse", "max", "median", "bias", "r2", "mape")
 
 
 class _OutputClosed(Exception):
@@ -193,15 +222,18 @@ Values = Annotated[
 ]
 FileOpt = Annotated[
     Optional[str],
-    typer.Option("--file", "-f", help="CSV, TSV, whitespace-separated or .npy file; - for stdin.", show_default=False),
+    typer.Option("--file", "-f", help="CSV, TSV, whitespace-separated or .npy file; - for stdin.", show_default=False,
+                 metavar="FILE"),
 ]
 ColumnOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--column", "-c", help="Column to use, by header name or 1-based index (repeatable).", show_default=False),
+    typer.Option("--column", "-c", help="Column to use, by header name or 1-based index (repeatable).", show_default=False,
+                 metavar="COLUMN"),
 ]
 DelimiterOpt = Annotated[
     Optional[str],
-    typer.Option("--delimiter", "-d", help="Field delimiter (default: detected; \\t for tab).", show_default=False),
+    typer.Option("--delimiter", "-d", help="Field delimiter (default: detected; \\t for tab).", show_default=False,
+                 metavar="CHAR"),
 ]
 HeaderOpt = Annotated[
     Optional[bool],
@@ -210,11 +242,13 @@ HeaderOpt = Annotated[
 RowsOpt = Annotated[bool, typer.Option("--rows", help="Each row is a vector of its own; one result per row, streamed.")]
 NanOpt = Annotated[
     str,
-    typer.Option("--nan", help="Missing, non-numeric or non-finite values: error, omit or propagate.", metavar="POLICY"),
+    typer.Option("--nan", help="Missing, non-numeric or non-finite values: error, omit or propagate.",
+                 click_type=Words("error", "omit", "propagate")),
 ]
 OutputOpt = Annotated[
     str,
-    typer.Option("--output", "-o", help="auto (table on a terminal, plain in a pipe), table, plain, csv or json.", metavar="FORMAT"),
+    typer.Option("--output", "-o", help="auto (table on a terminal, plain in a pipe), table, plain, csv or json.",
+                 click_type=Words(*FORMATS)),
 ]
 PrecisionOpt = Annotated[
     Optional[int],
@@ -332,13 +366,15 @@ def norm(
             help="Order: a real number, inf, -inf, or l1 l2 linf max taxicab manhattan euclidean chebyshev. "
             "Repeat for one column per order. [default: 2]",
             show_default=False,
+            metavar="P",
         ),
     ] = None,
     power: Annotated[bool, typer.Option("--power", help="Report ||x||_p^p, the sum of |x_i|^p.")] = False,
     mean: Annotated[bool, typer.Option("--mean", help="Report the power mean ||x||_p / n^(1/p) (RMS for p = 2).")] = False,
     matrix: Annotated[
         Optional[str],
-        typer.Option("--matrix", help="Treat the selected columns as one matrix: fro nuc 2 -2 1 -1 inf -inf.", show_default=False),
+        typer.Option("--matrix", help="Treat the selected columns as one matrix: fro nuc 2 -2 1 -1 inf -inf.", show_default=False,
+                     click_type=Words("fro", "nuc", "2", "-2", "1", "-1", "inf", "-inf")),
     ] = None,
     transform: Annotated[
         Optional[str],
@@ -413,19 +449,19 @@ def grad(
     p: Annotated[
         Optional[list[str]],
         typer.Option("--p", "-p", help="Order, as for norm: a real number, inf, -inf, l1, l2, max, ... [default: 2]",
-                     show_default=False),
+                     show_default=False, metavar="P"),
     ] = None,
     power: Annotated[bool, typer.Option("--power", help="Gradient of ||x||_p^p (2x for p = 2).")] = False,
     mean: Annotated[bool, typer.Option("--mean", help="Gradient of the power mean ||x||_p / n^(1/p).")] = False,
     target: Annotated[
         Optional[str],
         typer.Option("--target", "-t", help="t in ||x - t||_p: numbers (1,1) or, with a file, a column name.",
-                     show_default=False),
+                     show_default=False, metavar="VALUES|COLUMN"),
     ] = None,
     matrix: Annotated[
         Optional[str],
         typer.Option("--matrix", help="Gradient of a matrix norm of the selected columns: fro nuc 2 1 inf.",
-                     show_default=False),
+                     show_default=False, click_type=Words("fro", "nuc", "2", "1", "inf")),
     ] = None,
     hessian: Annotated[bool, typer.Option("--hessian", help="Print the Hessian matrix (finite p > 1).")] = False,
     check: Annotated[
@@ -524,23 +560,25 @@ def compare_models(
     truth: Annotated[
         Optional[str],
         typer.Option("--truth", help="Column of true values (the other columns are predictions; errors = "
-                     "prediction - truth), or the true values as numbers with --model.", show_default=False),
+                     "prediction - truth), or the true values as numbers with --model.", show_default=False,
+                     metavar="COLUMN|VALUES"),
     ] = None,
     metric: Annotated[
         Optional[list[str]],
         typer.Option("--metric", help="Metric to show (repeatable): l1 l2 mae mse rmse max median bias, "
-                     "and r2 mape with --truth. [default: all]", show_default=False),
+                     "and r2 mape with --truth. [default: all]", show_default=False, click_type=_METRIC_WORDS),
     ] = None,
-    sort_by: Annotated[str, typer.Option("--sort-by", help="Metric that ranks the models.")] = "mae",
+    sort_by: Annotated[str, typer.Option("--sort-by", help="Metric that ranks the models.", click_type=_METRIC_WORDS)] = "mae",
     baseline: Annotated[
         Optional[str],
         typer.Option("--baseline", help="Model the others are tested against. [default: the best ranked]",
-                     show_default=False),
+                     show_default=False, metavar="MODEL"),
     ] = None,
     loss: Annotated[
         Optional[str],
         typer.Option("--loss", help="Per-observation loss of the tests: absolute, squared or percentage "
-                     "[default: matches --sort-by]", show_default=False),
+                     "[default: matches --sort-by]", show_default=False,
+                     click_type=Words("absolute", "squared", "percentage")),
     ] = None,
     confidence: Annotated[
         float, typer.Option("--confidence", help="Confidence of the interval; tests are judged at 1 - this.")
@@ -732,21 +770,22 @@ def regstep(
     weights: Annotated[
         Optional[str],
         typer.Option("--weights", "-w", help="The weights w: numbers, or a file (- for stdin) with one column.",
-                     show_default=False),
+                     show_default=False, metavar="VALUES|FILE"),
     ] = None,
     grad: Annotated[
         Optional[str],
         typer.Option("--grad", "-g", help="The data-loss gradient at w: numbers, or a file with one column.",
-                     show_default=False),
+                     show_default=False, metavar="VALUES|FILE"),
     ] = None,
     data: Annotated[
         Optional[str],
         typer.Option("--data", help="CSV of a linear model's data (- for stdin): --target names y, the other "
-                     "selected columns are features; loss (1/2n)||Xw + b - y||^2.", show_default=False),
+                     "selected columns are features; loss (1/2n)||Xw + b - y||^2.", show_default=False,
+                     metavar="FILE"),
     ] = None,
     target: Annotated[
         Optional[str],
-        typer.Option("--target", "-t", help="With --data: the column holding y.", show_default=False),
+        typer.Option("--target", "-t", help="With --data: the column holding y.", show_default=False, metavar="COLUMN"),
     ] = None,
     intercept: Annotated[
         bool, typer.Option("--intercept", help="With --data: fit an unpenalized bias b (the last weight, 'b').")
@@ -758,11 +797,12 @@ def regstep(
     l1: Annotated[float, typer.Option("--l1", help="L1 strength lambda1 (>= 0): penalty lambda1 ||w||_1.", min=0.0)] = 0.0,
     l1_method: Annotated[
         str, typer.Option("--l1-method", help="prox (soft-thresholding; with --l2 the exact elastic-net step) "
-                          "or subgradient (lambda1 sign(w)).", metavar="METHOD")
+                          "or subgradient (lambda1 sign(w)).", click_type=Words("prox", "subgradient"))
     ] = "prox",
     convention: Annotated[
         str, typer.Option("--convention", help="half: penalty (lambda/2)||w||^2, gradient lambda w (torch SGD "
-                          "weight_decay); full: lambda ||w||^2, gradient 2 lambda w (Keras l2).", metavar="NAME")
+                          "weight_decay); full: lambda ||w||^2, gradient 2 lambda w (Keras l2).",
+                          click_type=Words("half", "full"))
     ] = "half",
     max_norm: Annotated[
         Optional[float],
@@ -914,7 +954,7 @@ def _thin_records(traj, every: int) -> list:
 POrderOpt = Annotated[
     Optional[list[str]],
     typer.Option("--p", "-p", help="Order, as for norm: a real number, inf, -inf, l1, l2, max, ... [default: 2]",
-                 show_default=False),
+                 show_default=False, metavar="P"),
 ]
 
 
@@ -939,7 +979,7 @@ def dist(
     ] = False,
     by: Annotated[
         str, typer.Option("--by", help="With --pairwise: the distances between rows or between columns.",
-                          metavar="rows|columns")
+                          click_type=Words("rows", "columns"))
     ] = "rows",
     file: FileOpt = None,
     column: ColumnOpt = None,
@@ -1087,7 +1127,7 @@ def sobolev(
     x: Annotated[
         Optional[str],
         typer.Option("--x", help="Column of the sample points (uniformly spaced); the other selected column is f.",
-                     show_default=False),
+                     show_default=False, metavar="COLUMN"),
     ] = None,
     k: Annotated[int, typer.Option("--k", help="Highest derivative order (finite differences).", min=0, max=8)] = 1,
     p: POrderOpt = None,
@@ -1101,11 +1141,11 @@ def sobolev(
     ] = None,
     weights: Annotated[
         str, typer.Option("--weights", help="With --periodic: bessel ((1 + xi^2)^s) or sum (sum over j <= k of "
-                          "xi^(2j), the W^{k,2} norm).", metavar="bessel|sum")
+                          "xi^(2j), the W^{k,2} norm).", click_type=Words("bessel", "sum"))
     ] = "bessel",
     quadrature: Annotated[
         str, typer.Option("--quadrature", help="rect: dx * sum (each sample a cell; periodic data without the "
-                          "endpoint); trapezoid: both endpoints included.", metavar="rect|trapezoid")
+                          "endpoint); trapezoid: both endpoints included.", click_type=Words("rect", "trapezoid"))
     ] = "rect",
     file: FileOpt = None,
     column: ColumnOpt = None,
@@ -1182,7 +1222,7 @@ def ball(
     p: Annotated[
         Optional[list[str]],
         typer.Option("--p", "-p", help="Order p > 0 (repeatable), as for norm. [default: 1, 2 and inf]",
-                     show_default=False),
+                     show_default=False, metavar="P"),
     ] = None,
     transform: Annotated[
         Optional[str],

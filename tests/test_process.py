@@ -283,3 +283,29 @@ def test_output_that_cannot_be_written_is_one_error_line(args):
     r = subprocess.run([*NORMCLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
                        env=env, preexec_fn=lambda: os.close(1))
     assert (r.returncode, r.stderr) == (1, "normcli: error: cannot write the output: standard output is closed\n")
+
+
+@pytest.mark.parametrize("words, expected", [
+    ("normcli regstep --convention h", ["half"]),
+    ("normcli regstep --l1-method s", ["subgradient"]),
+    ("normcli compare-models --sort-by m", ["mae", "mse", "max", "median", "mape"]),
+    ("normcli compare-models --loss ", ["absolute", "squared", "percentage"]),
+    ("normcli norm --nan o", ["omit"]),
+    ("normcli dist --output j", ["json"]),
+    ("normcli norm --matrix n", ["nuc"]),
+])
+def test_option_values_complete_to_their_choices_not_file_names(words, expected, tmp_path):
+    (tmp_path / "houses.csv").write_text("a\n1\n")  # a file that must not be offered
+    env = {**os.environ, "_NORMCLI_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+    r = subprocess.run([*normcli_exe()], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert r.stdout.split() == expected
+
+
+def test_help_lists_the_choices_of_option_values(run):
+    text = run(["compare-models", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--sort-by [l1|l2|mae|mse|rmse|max|median|bias|r2|mape]" in text
+    assert "--loss [absolute|squared|percentage]" in text and "--nan [error|omit|propagate]" in text
+    assert "-o, --output [auto|table|plain|csv|json]" in text
+    for command in ("norm", "grad", "compare-models", "regstep", "dist", "normalize", "sobolev", "ball"):
+        assert "<str>" not in run([command, "--help"], env={"COLUMNS": "200"}).stdout, command
