@@ -157,12 +157,16 @@ class ValuesCommand(TyperCommand):
 
     def parse_args(self, ctx, args):
         takes_value = {}
+        single = {}  # option string -> its parameter, for options that keep one value
         for param in self.params:
             if isinstance(param, TyperOption):
                 for opt in (*param.opts, *param.secondary_opts):
                     takes_value[opt] = not (param.is_flag or param.count)
+                    if takes_value[opt] and not param.multiple:
+                        single[opt] = param
         options: list[str] = []
         values: list[str] = []
+        given: dict[str, list[str]] = {}
         i = 0
         while i < len(args):
             tok = args[i]
@@ -171,12 +175,23 @@ class ValuesCommand(TyperCommand):
                 break
             if tok.startswith("-") and tok != "-" and not _NEGATIVE_VALUE.match(tok):
                 options.append(tok)
+                name, eq, inline = tok.partition("=")
+                if not eq and name not in takes_value and name[:2] in single and not name.startswith("--"):
+                    name, inline, eq = name[:2], name[2:], "="  # -fdata.csv
                 if "=" not in tok and takes_value.get(tok) and i + 1 < len(args):
                     options.append(args[i + 1])
+                    inline = args[i + 1]
                     i += 1
+                if name in single:
+                    given.setdefault(single[name].name, []).append(f"{name} {inline}")
             else:
                 values.append(tok)
             i += 1
+        longest = {param.name: max(param.opts, key=len) for param in single.values()}
+        for key, uses in given.items():
+            if len(uses) > 1:  # click would keep the last one silently
+                raise UsageError(f"{longest[key]} is given {len(uses)} times ({', '.join(map(repr, uses))}); "
+                                 "it takes one value")
         return super().parse_args(ctx, options + (["--", *values] if values else []))
 
 
@@ -1214,6 +1229,7 @@ def sobolev(
 
 
 @app.command(
+    cls=ValuesCommand,
     short_help="Draw unit balls of p-norms in the plane.  e.g. normcli ball --p 1 --p 2 --p inf",
     epilog="Examples: normcli ball --p 1 --p 2 --p inf --p 0.5  |  normcli ball --p 1 --transform A.csv  |  "
     "normcli ball --p 2 --save ball.png",

@@ -428,3 +428,25 @@ def test_a_1d_npy_is_one_column_for_column_selection(run, tmp_path):
     for bad in ("foo", "2"):
         r = run(["norm", "-f", str(one), "-c", bad])
         assert r.exit_code == 2, bad
+
+
+@pytest.mark.parametrize("args, option", [
+    (["norm", "-f", "a.csv", "-f", "b.csv"], "--file"),
+    (["norm", "-fa.csv", "--file=b.csv"], "--file"),
+    (["compare-models", "-f", "a.csv", "--file", "a.csv"], "--file"),
+    (["regstep", "--lr", "0.1", "--lr", "0.2", "--grad", "1", "1"], "--lr"),
+    (["norm", "-o", "csv", "-o", "json", "1,2"], "--output"),
+    (["ball", "--save", "a.png", "--save", "b.png"], "--save"),
+])
+def test_an_option_of_one_value_given_twice_is_a_usage_error_not_last_wins(run, tmp_path, monkeypatch, args, option):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    (tmp_path / "b.csv").write_text("x\n2\n")
+    r = run(args)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"normcli: error: {option} is given 2 times (") and r.stderr.count("\n") == 1
+
+
+def test_repeatable_options_may_still_repeat(run):
+    r = run(["compare-models", "-m", "A=1,2,3", "-m", "B=2,3,4", "--metric", "l1", "--metric", "l2"])
+    assert r.exit_code == 0 and r.stdout.splitlines()[0].split("\t")[:2] == ["A", "2.0"], r.stderr
