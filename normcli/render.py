@@ -284,27 +284,28 @@ def _table(result: Result, precision: int | None, console, out) -> None:
     shown = [j for j, name in enumerate(result.columns) if name not in result.hidden]
     head = ([result.label] if result.label else []) + [result.columns[j] for j in shown]
     pick = ([0] if result.label else []) + [j + 1 for j in shown]
-    cells = [[_cell(row[j], digits) for j in pick] for row in rows]
+    cell = _cell if digits is not None else _exact_cell
+    cells = [[cell(row[j], digits) for j in pick] for row in rows]
     styles = ["bold green" if i in result.highlight else None for i in range(len(rows))]
     # The title above the table, not inside it: a narrow table would wrap it.
     console.print(Text(safe_text(result.title), style="bold"))
-    if _width(head, cells) > console.width and len(rows) < len(head):
+    wide = _width(head, cells) > console.width
+    if wide and len(rows) < len(head):
         # Few, wide rows (the metrics of a few models): turn the table sideways, and if it is still too
         # wide, draw it in several parts, each a few of the former rows.
         key = _name_column(result, rows)
         names = [_cell(row[key], digits) for row in rows]
         body = [[safe_text(h), *(c[i] for c in cells)] for i, h in enumerate(head) if pick[i] != key]
         for part in _parts(["", *names], body, console.width):
-            table = _new_table(["" if k == 0 else names[k - 1] for k in part], [[r[k] for k in part] for r in body],
-                               [None if k == 0 else styles[k - 1] for k in part], console.width, columnwise=True)
-            console.print(table)
-    elif _width(head, cells) > console.width and len(head) > 2:
+            _print_table(console, ["" if k == 0 else names[k - 1] for k in part], [[r[k] for k in part] for r in body],
+                         [None if k == 0 else styles[k - 1] for k in part], columnwise=True)
+    elif wide and len(head) > 2:
         # Many rows and many columns: the columns in parts, the label column repeated; never a cut number.
         for part in _parts(head, cells, console.width):
-            console.print(_new_table([head[k] for k in part], [[c[k] for k in part] for c in cells], styles,
-                                     console.width, label=bool(result.label)))
+            _print_table(console, [head[k] for k in part], [[c[k] for k in part] for c in cells], styles,
+                         label=bool(result.label))
     else:
-        console.print(_new_table(head, cells, styles, console.width, label=bool(result.label)))
+        _print_table(console, head, cells, styles, label=bool(result.label))
     for n in result.notes:
         console.print(Text(safe_text(n), style="dim"))
     for w in result.warnings:
@@ -336,22 +337,29 @@ def _draw(result: Result, out, width: int, height: int, color: bool) -> None:
     out.flush()
 
 
-def _new_table(head, cells, styles, width: int, label: bool = False, columnwise: bool = False):
-    """A rich table no wider than ``width``: text columns left-aligned, numbers right-aligned, no number ever cut.
+def _layout(head, cells, width: int):
+    """Which columns hold text (left-aligned), and :func:`_fit`'s widths, wrapped columns and borders."""
+    texts = [j == 0 or bool(col) and all(v and not _numeric(v) for v in col)
+             for j, col in enumerate(zip(*cells))] if cells else [j == 0 for j in range(len(head))]
+    return (texts, *_fit(head, cells, texts, width))
+
+
+def _rich_table(head, cells, styles, layout, label: bool = False, columnwise: bool = False):
+    """A rich table no wider than the ``layout`` (:func:`_layout`): text columns left-aligned, numbers
+    right-aligned, no number ever cut.
 
     The column widths are set here (:func:`_fit`), not left to rich, which
     would cut or ellipsize a number in a column too narrow for it. On a
     narrow terminal text wraps first; a number wraps onto further lines of
     its cell only when nothing else can give, and then lines between the
-    rows keep one row's lines apart from the next.
+    rows keep one row's lines apart from the next. ``styles`` holds a style
+    per row, or per column when ``columnwise`` (a table turned sideways).
     """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    texts = [j == 0 or bool(col) and all(v and not _numeric(v) for v in col)
-             for j, col in enumerate(zip(*cells))] if cells else [j == 0 for j in range(len(head))]
-    widths, wrapped, framed = _fit(head, cells, texts, width)
+    texts, widths, wrapped, framed = layout
     table = Table(box=box.HEAVY_HEAD if framed else None, pad_edge=framed, show_lines=framed and any(wrapped))
     for j, name in enumerate(head):
         style = styles[j] if columnwise else None
@@ -364,6 +372,86 @@ def _new_table(head, cells, styles, width: int, label: bool = False, columnwise:
         table.add_row(*(Text(v, justify="left") if wrapped[j] and _longest_number(v) > widths[j] else Text(v)
                         for j, v in enumerate(row)), style=None if columnwise else styles[i])
     return table
+
+
+#: A cell the rows of a table can be filled in with (:func:`_print_table`): printable ASCII (one terminal
+#: cell per character), no space at either end (rich strips it), or empty.
+_SIMPLE_CELL = re.compile(r"(?:[!-~](?:[ -~]*[!-~])?)?")
+
+#: The text of the probe table's cells: a private-use character, one cell wide, that no number or word has.
+_MARK = "\ue000"
+_MARKS = re.compile(_MARK + "+")
+
+
+def _print_table(console, head, cells, styles, label: bool = False, columnwise: bool = False) -> None:
+    """Draw :func:`_rich_table` on ``console``, a table of any number of rows in time linear in its cells.
+
+    rich renders a table cell by cell (padding, wrapping, cropping, styling
+    each one), some 50 us a cell: a minute for the million cells of a
+    1000 x 1000 distance matrix. When no cell wraps (every row is one line
+    of plain ASCII, as numbers are), the rows are filled in instead: rich
+    draws the same table with the header and one row of each kind (row
+    style, and the last row, above the bottom border), each cell full of
+    :data:`_MARK`; the text around the marks is each row's borders,
+    padding and colour codes, and the cells, aligned to their widths, go
+    between. The output is rich's, byte for byte. Anything else (a cell
+    that wraps, wide characters, a recording console) goes to rich whole.
+    """
+    layout = _layout(head, cells, console.width)
+    lines = _filled_rows(console, head, cells, styles, layout, label, columnwise)
+    if lines is None:
+        console.print(_rich_table(head, cells, styles, layout, label, columnwise))
+        return
+    try:
+        write = console.file.write
+        for start in range(0, len(lines), 4096):
+            write("".join(lines[start:start + 4096]))
+        console.file.flush()
+    except BrokenPipeError:
+        console.on_broken_pipe()
+
+
+def _filled_rows(console, head, cells, styles, layout, label: bool, columnwise: bool) -> list[str] | None:
+    """The lines (each ending in a newline) of the table, its rows filled into rich's drawing of a probe
+    table (:func:`_print_table`); None when this table must be drawn by rich."""
+    texts, widths, wrapped, _ = layout
+    if not cells or any(wrapped) or not _writes_directly(console) or any(_MARK in h for h in head):
+        return None
+    simple = _SIMPLE_CELL.fullmatch
+    if not all(simple(v) for row in cells for v in row):
+        return None
+    # The kinds of rows: one per row style, and the last row (rich draws it with the bottom's box characters).
+    keys = [None] * len(cells) if columnwise else list(styles)
+    kinds = list(dict.fromkeys(keys[:-1])) + [keys[-1]]
+    marks = [_MARK * w for w in widths]
+    probe = _rich_table(head, [marks] * len(kinds), styles if columnwise else kinds, layout, label, columnwise)
+    with console.capture() as capture:
+        console.print(probe)
+    drawn = capture.get().split("\n")
+    rows = [i for i, line in enumerate(drawn) if _MARK in line]
+    if drawn[-1] != "" or not rows or rows != list(range(rows[0], rows[0] + len(kinds))):
+        return None  # not one line per probe row, one after another: leave it to rich
+    formats = []
+    for i in rows:
+        pieces = _MARKS.split(drawn[i])
+        if [len(m) for m in _MARKS.findall(drawn[i])] != widths:
+            return None
+        fields = ("{:" + ("<" if texts[j] else ">") + f"{w}}}" for j, w in enumerate(widths))
+        formats.append("".join(p.replace("{", "{{").replace("}", "}}") + f for p, f in zip(pieces, fields))
+                       + pieces[-1].replace("{", "{{").replace("}", "}}") + "\n")
+    middle = dict(zip(kinds[:-1], formats[:-1]))
+    out = [line + "\n" for line in drawn[:rows[0]]]
+    out += [middle[k].format(*row) for k, row in zip(keys[:-1], cells[:-1])]
+    out.append(formats[-1].format(*cells[-1]))
+    out += [line + "\n" for line in drawn[rows[-1] + 1:-1]]
+    return out
+
+
+def _writes_directly(console) -> bool:
+    """Whether what rich would write for this console goes straight to its file (no recording, capture,
+    live display, notebook or legacy Windows console in between)."""
+    return (not console.record and not console.quiet and not console.is_jupyter and not console.legacy_windows
+            and getattr(console, "_buffer_index", None) == 0 and getattr(console, "_render_hooks", None) == [])
 
 
 def _fit(head: list[str], cells: list[list[str]], texts: list[bool], width: int):
@@ -383,8 +471,8 @@ def _fit(head: list[str], cells: list[list[str]], texts: list[bool], width: int)
     def longest(values, numbers: bool = False) -> int:
         """The widest space-separated word (or number) in ``values``; the widest values first, stopping early."""
         best = 0
-        for v in sorted(values, key=cell_len, reverse=True):
-            if cell_len(v) <= best:
+        for v in sorted(values, key=size.__getitem__, reverse=True):
+            if size[v] <= best:
                 break
             best = max([best, *(cell_len(w) for w in v.split() if not numbers or _numeric(w))])
         return best
@@ -394,7 +482,9 @@ def _fit(head: list[str], cells: list[list[str]], texts: list[bool], width: int)
     for j, name in enumerate(head):
         column = {row[j] for row in cells}
         lines = {line for v in column for line in v.split("\n")}
-        body.append(max(map(cell_len, lines), default=0))
+        seen = lines | column | {name}
+        size = dict(zip(seen, map(cell_len, seen)))  # each distinct text measured once
+        body.append(max(map(size.__getitem__, lines), default=0))
         natural.append(max(1, body[-1], *map(cell_len, name.split("\n"))))
         word.append(max(1, longest(lines | {name})))
         number.append(longest(column, numbers=True))
@@ -427,6 +517,11 @@ def _longest_number(text: str) -> int:
 
 def _cell(value: Any, digits: int | None) -> str:
     return safe_text(value) if isinstance(value, str) else format_number(value, digits)
+
+
+def _exact_cell(value: Any, digits: None = None) -> str:
+    """``_cell(value, None)``, the common case (a float) first."""
+    return float.__repr__(value) if type(value) is float else _cell(value, None)
 
 
 def _numeric(text: str) -> bool:

@@ -283,3 +283,76 @@ def test_no_number_is_cut_at_any_terminal_width(k):
         missing = [n for n in numbers if not any(n in c for c in cells)]
         assert not missing, (width, missing, out)
     assert all(n in out for n in numbers)  # wide enough: every number on one line
+
+
+# -- big tables: drawn in time linear in their cells, byte for byte as rich draws them --
+def _matrix(n, label="row"):
+    """A distance matrix as ``dist --pairwise`` gives it: n rows, a column per row (drawn sideways, in parts)."""
+    x = np.random.default_rng(n).standard_normal((n, 3))
+    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    names = [str(i) for i in range(1, n + 1)]
+    return Result("L2 distance matrix (rows)", names, rows=[(names[i], *d[i].tolist()) for i in range(n)],
+                  label=label, notes=["a note"])
+
+
+def _tall(rows):
+    """Many rows, a few columns: numbers, empty cells, words, a highlighted row (drawn the right way up)."""
+    return Result("Models", ["MAE", "rank", "note", "RMSE"], label="model", highlight=[2],
+                  rows=[(f"m{i}", 1 / (i + 1), i, "" if i % 3 else "a b", None if i % 4 == 1 else -i * 1e-300)
+                        for i in range(rows)])
+
+
+def _drawn(result, width, color=True):
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, width=width, color_system="truecolor" if color else None)
+    render.show(result, "table", console=console)
+    return buf.getvalue()
+
+
+def test_filled_rows_are_byte_for_byte_what_rich_draws(monkeypatch):
+    """The rows filled into rich's drawing of a probe table (render._print_table) equal rich drawing them all."""
+    fast = []
+    filled = render._filled_rows
+    monkeypatch.setattr(render, "_filled_rows", lambda *a: fast.append(filled(*a)) or fast[-1])
+    cases = [(result, width, color) for result in [_matrix(1), _matrix(2), _matrix(7), _matrix(5, label=""),
+                                                  _tall(1), _tall(9), *_narrow_results()]
+             for width in range(10, 131, 12) for color in (True, False)]
+    drawn = [_drawn(*case) for case in cases]
+    assert any(f is not None for f in fast) and any(f is None for f in fast)  # both ways were taken
+    monkeypatch.setattr(render, "_filled_rows", lambda *a: None)  # rich draws every table whole
+    for case, text in zip(cases, drawn):
+        assert text == _drawn(*case), case[1:]
+
+
+def test_a_distance_matrix_costs_rich_a_few_cells_per_part_and_each_text_is_measured_once(monkeypatch):
+    """No timing: counts. rich renders a table cell by cell (about 50 us each); an n x n matrix must not cost
+    rich n^2 cell renders (40 s at n = 500), and laying it out must measure each cell a bounded number of times,
+    not once per part (n^3)."""
+    import rich.cells
+    from rich.console import Console as RichConsole
+
+    rendered, measured = [0], [0]
+    render_lines, cell_len = RichConsole.render_lines, rich.cells.cell_len
+
+    def counting_render_lines(self, *args, **kwargs):
+        rendered[0] += 1
+        return render_lines(self, *args, **kwargs)
+
+    def counting_cell_len(text, *args):
+        measured[0] += 1
+        return cell_len(text, *args)
+
+    monkeypatch.setattr(RichConsole, "render_lines", counting_render_lines)
+    monkeypatch.setattr(rich.cells, "cell_len", counting_cell_len)  # the one render._fit imports
+
+    def counts(n):
+        rendered[0] = measured[0] = 0
+        out = _drawn(_matrix(n), 80, color=False)
+        assert out.count("\n") > n * (n // 3)  # every part was drawn, a line per row
+        return rendered[0], measured[0]
+
+    (rich_small, fit_small), (rich_big, fit_big) = counts(30), counts(60)
+    # Twice the rows: twice the parts. rich's work grows with the parts (x2), not with the cells (x4) ...
+    assert rich_big < 2.5 * rich_small and rich_big < 60 * 60 / 4, (rich_small, rich_big)
+    # ... and the layout's measuring with the cells (x4), not with cells times parts (x8).
+    assert fit_big < 4.5 * fit_small and fit_big < 4 * 60 * 61, (fit_small, fit_big)
