@@ -23,12 +23,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.spatial import distance as sd
 
-from conftest import to_double
+from conftest import to_double, ulps
 from normcli import render
 from normcli.core import distances as dist
-from normcli.core.norms import _EXTENDED, norm
+from normcli.core.errors import CoreError
+from normcli.core.norms import norm
+from normcli.core.precision import EXTENDED
 from normcli.core.result import ColumnBatch
-from normcli.errors import InputError
 
 INF = math.inf
 MAX = np.finfo(np.float64).max
@@ -68,15 +69,6 @@ def exact_product(A, x) -> list[Fraction]:
     A = np.asarray(A, float)
     x = [Fraction(v) for v in np.asarray(x, float).tolist()]
     return [sum((Fraction(a) * xv for a, xv in zip(row, x)), Fraction(0)) for row in A.tolist()]
-
-
-def ulps(got: float, ref: float) -> float:
-    got, ref = float(got), float(ref)
-    if math.isinf(ref) or math.isinf(got) or math.isnan(got):
-        return 0.0 if got == ref else INF
-    if ref == 0:
-        return 0.0 if got == 0 else INF
-    return abs(got - ref) / math.ulp(ref)
 
 
 def same(x, y) -> bool:
@@ -582,7 +574,7 @@ def test_transform_norm_against_exact_products(p, limit):
             x = rng.standard_normal(3)
             ref = mp_norm(exact_product(A, x), p)
             worst = max(worst, ulps(dist.transform_norm(A, x, p).value, ref))
-    if _EXTENDED:  # A x in long double, rounded once
+    if EXTENDED:  # A x in long double, rounded once
         assert worst <= limit
     else:
         assert worst <= 4 * limit + 4
@@ -592,7 +584,7 @@ def test_transform_norm_survives_cancellation_and_overflow():
     A = np.array([[1e16, 1.0, -1e16]])
     x = np.array([1.0, 1.0, 1.0])
     assert (A @ x)[0] == 0.0  # float64 loses the 1
-    if _EXTENDED:
+    if EXTENDED:
         assert dist.transform_norm(A, x, 2).value == 1.0
     A = np.array([[1e308, -1e308]])
     x = np.array([10.0, 9.9999])
@@ -602,7 +594,7 @@ def test_transform_norm_survives_cancellation_and_overflow():
     # Finite and as good as the long-double dot product: its error is about 2^-64 of sum |A_ij x_j| (2e309),
     # which the cancellation to 1e304 turns into a relative 1e-14.
     got = dist.transform_norm(A, x, 2).value
-    bound = 2 * 2.0**-64 * float((np.abs(A[0]) / 1e300) @ x) * (1e300 / ref) if _EXTENDED else 1e-10
+    bound = 2 * 2.0**-64 * float((np.abs(A[0]) / 1e300) @ x) * (1e300 / ref) if EXTENDED else 1e-10
     assert math.isfinite(got) and abs(got - ref) / ref <= bound
     out = dist.transform_norm([[1e300, 0], [0, 1e300]], [1e10, 1e10], 2)
     assert out.value == INF and out.note == OVERFLOW_NOTE
@@ -693,7 +685,7 @@ def test_transform_results():
     assert any("omitted value" in n for n in r.notes)
     assert r.warnings == ["L2 of row 3: the result is outside the float64 range"]
     r = dist.transform_rows_result(A, iter([Block(1, [[1.0, 2.0, 3.0]])]), [2.0])
-    with pytest.raises(InputError, match="row 1: A has 2 columns but the row has 3 values"):
+    with pytest.raises(CoreError, match="row 1: A has 2 columns but the row has 3 values"):
         list(r.iter_batches())
 
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import to_double
+from conftest import to_double, ulps
 from normcli import render
 from normcli.core.norms import NormAccumulator, norm, power_mean, power_sum, row_norms, rows_table
 
@@ -65,15 +65,6 @@ def reference(x, p: float, kind: str) -> float:
 
 def _double(v) -> float:
     return to_double(v)
-
-
-def ulps(got: float, ref: float) -> float:
-    got = float(got)
-    if math.isnan(got):
-        return INF
-    if math.isinf(ref) or math.isinf(got) or ref == 0:
-        return 0.0 if got == ref else INF
-    return abs(got - ref) / math.ulp(ref)
 
 
 def random_vector(rng: np.random.Generator) -> np.ndarray:

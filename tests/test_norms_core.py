@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import to_double
+from conftest import to_double, ulps
 from normcli.core.norms import (
     NAMED_ORDERS,
     NormAccumulator,
@@ -109,16 +109,6 @@ def root_times(v: float, k: int) -> float:
     """The double nearest to v * 2**(1/k), for a double v (k = 2: sqrt(2) v)."""
     with mpmath.workprec(320):
         return to_double(mpmath.mpf(v) * mpmath.root(2, k))
-
-
-def ulps(got: float, ref: float) -> float:
-    """|got - ref| in ulps of the correctly rounded reference ``ref``."""
-    got = float(got)
-    if math.isnan(got):
-        return INF
-    if math.isinf(ref) or math.isinf(got):
-        return 0.0 if got == ref else INF
-    return abs(got - ref) / math.ulp(ref)
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conftest import ulps
 import normcli.core.sobolev as sob
 from normcli.core.sobolev import (
     RECT_NOTE,
@@ -35,12 +36,6 @@ from normcli.render import show
 
 PI = math.pi
 SQRT_2PI = 2.5066282746310002  # math.sqrt(2 * math.pi): sqrt of the double nearest 2 pi
-
-
-def ulps(value: float, ref) -> float:
-    """|value - ref| in ulps of the double nearest ref."""
-    r = float(ref)
-    return abs(mpmath.mpf(value) - mpmath.mpf(ref)) / math.ulp(r)
 
 
 def rel(value: float, ref) -> float:
@@ -219,7 +214,7 @@ def test_spectral_large_s_random_data_against_mpmath(s):
 def test_float64_path_uses_logarithms_beyond_the_range(monkeypatch):
     """Where long double is float64 (Windows, macOS arm64), (1 + xi^2)^150 ~ 1e451 overflows: logarithms take over."""
     fd_extended = sobolev_fd(F_REF, DX_REF).value
-    monkeypatch.setattr(sob, "_F", np.float64)
+    monkeypatch.setattr(sob, "EXT", np.float64)
     rng = np.random.default_rng(7)
     x, dx = periodic_grid(64)
     f = rng.standard_normal(64)

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .distributions import normal_ppf, signed_rank_test, t_sf
+from .errors import CoreError
 from .norms import norm, power_mean, power_sum, scaled
+from .precision import EXT
 from .result import Result
 
 #: Metric names as shown, in their default order.
@@ -69,7 +71,7 @@ def metric_name(text: str) -> str:
     key = text.strip().lower().replace(" ", "")
     if key in _ALIASES:
         return _ALIASES[key]
-    raise ValueError(f"unknown metric {text!r}; choose from {', '.join(METRICS)} "
+    raise CoreError(f"unknown metric {text!r}; choose from {', '.join(METRICS)} "
                      "(or l1 l2 mae mse rmse max median bias r2 mape)")
 
 
@@ -80,7 +82,7 @@ def default_loss(sort_by: str) -> str:
 
 def _mean(x: np.ndarray) -> float:
     """Mean in extended precision (rounded once), for signed values."""
-    return float(np.sum(x, dtype=np.longdouble) / x.size) if x.size else math.nan
+    return float(np.sum(x, dtype=EXT) / x.size) if x.size else math.nan
 
 
 _CHUNK = 1 << 20
@@ -160,14 +162,14 @@ def metrics(e, truth=None, names: Sequence[str] | None = None) -> dict[str, floa
             out[name] = _mean(e)
         elif name in TRUTH_METRICS:
             if truth is None:
-                raise ValueError(f"{name} needs the true values (--truth)")
+                raise CoreError(f"{name} needs the true values (--truth)")
             y = np.asarray(truth, dtype=np.float64)
             if name == "MAPE":
                 out[name] = _mean(a / np.maximum(np.abs(y), np.finfo(np.float64).eps))
             else:
                 out[name] = _r2(e, y)
         else:
-            raise ValueError(f"unknown metric {name!r}")
+            raise CoreError(f"unknown metric {name!r}")
     return out
 
 
@@ -229,10 +231,10 @@ def losses(errors: np.ndarray, loss: str, truth=None) -> np.ndarray:
         return np.square(errors)
     if loss == "percentage":
         if truth is None:
-            raise ValueError("the percentage loss needs the true values (--truth)")
+            raise CoreError("the percentage loss needs the true values (--truth)")
         y = np.asarray(truth, dtype=np.float64).reshape(-1, *([1] * (np.ndim(errors) - 1)))
         return np.abs(errors) / np.maximum(np.abs(y), np.finfo(np.float64).eps)
-    raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    raise CoreError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
 
 
 # --------------------------------------------------------------------------
@@ -283,7 +285,7 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
     d = np.asarray(d, dtype=np.float64)
     n = d.size
     if horizon < 1:
-        raise ValueError(f"the horizon must be at least 1, not {horizon}")
+        raise CoreError(f"the horizon must be at least 1, not {horizon}")
     if n < 2:
         return PairedTest(None, None, "DM-HLN", f"needs at least 2 observations (n = {n})")
     if horizon >= n:
@@ -447,7 +449,7 @@ def bootstrap_intervals(d: np.ndarray, confidence: float = 0.95, replicates: int
 def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Interval]:
     """Percentile intervals from b paired resamples (moving blocks of ``block`` rows)."""
     if b < 1:
-        raise ValueError(f"the bootstrap needs at least 1 replicate, not {b}")
+        raise CoreError(f"the bootstrap needs at least 1 replicate, not {b}")
     n, m = d.shape
     if block > n:
         return [Interval(None, None, f"undefined: blocks of {block} need at least {block} observations (n = {n})")] * m
@@ -592,20 +594,20 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
     """
     e = np.asarray(errors, dtype=np.float64)
     if e.ndim != 2:
-        raise ValueError("the errors must be an (n, k) array, one column per model")
+        raise CoreError("the errors must be an (n, k) array, one column per model")
     n, k = e.shape
     if n == 0:
-        raise ValueError("no observations to compare")
+        raise CoreError("no observations to compare")
     names = list(names)
     if len(set(names)) != len(names):
         dup = sorted({x for x in names if names.count(x) > 1})
-        raise ValueError(f"model names must be unique; repeated: {', '.join(dup)}")
+        raise CoreError(f"model names must be unique; repeated: {', '.join(dup)}")
     if not 0 < confidence < 1:
-        raise ValueError(f"the confidence must lie strictly between 0 and 1, not {confidence}")
+        raise CoreError(f"the confidence must lie strictly between 0 and 1, not {confidence}")
     available = [m for m in METRICS if truth is not None or m not in TRUTH_METRICS]
     for m in [*(shown or ()), sort_by]:
         if m not in available:
-            raise ValueError(f"{m} needs the true values (--truth)" if m in TRUTH_METRICS else f"unknown metric {m!r}")
+            raise CoreError(f"{m} needs the true values (--truth)" if m in TRUTH_METRICS else f"unknown metric {m!r}")
     shown = list(shown) if shown else available
     wanted = shown if sort_by in shown else [*shown, sort_by]
     values = {name: metrics(e[:, j], truth, wanted) for j, name in enumerate(names)}
@@ -614,7 +616,7 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
               for m, v in values[name].items() if math.isinf(v) and m != "R^2"]
     loss = loss or default_loss(sort_by)
     if loss == "percentage" and truth is None:
-        raise ValueError("the percentage loss needs the true values (--truth)")
+        raise CoreError("the percentage loss needs the true values (--truth)")
     result = Comparison(names, n, shown, values, sort_by, ranks, loss=loss, confidence=confidence, horizon=horizon)
     if beyond:
         result.warnings.append(f"beyond the float64 range (printed as inf): {', '.join(beyond)}")
@@ -623,7 +625,7 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
         return result
     if baseline is not None:
         if baseline not in names:
-            raise ValueError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
+            raise CoreError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
         ref = names.index(baseline)
     else:
         ranked = [j for j in range(k) if ranks[j] is not None]
@@ -707,6 +709,15 @@ def _index_like(name: str, col: np.ndarray) -> str | None:
     if key in _INDEX_NAMES and (step > 0).all():
         return f"named {name!r} with increasing integers, an identifier"
     return None
+
+
+def errors(predictions, truth) -> np.ndarray:
+    """The errors prediction - truth, one column per model (``predictions`` is (n, k), ``truth`` (n,)).
+
+    >>> errors(np.array([[2.0, 4.0], [3.0, 1.0]]), np.array([1.0, 2.0])).tolist()
+    [[1.0, 3.0], [1.0, -1.0]]
+    """
+    return np.asarray(predictions, dtype=np.float64) - np.asarray(truth, dtype=np.float64)[:, None]
 
 
 def _off_center(col: np.ndarray) -> bool:

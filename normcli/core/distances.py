@@ -22,23 +22,21 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .errors import CoreError
 from .norms import (
-    _EXTENDED,
-    _SMALL_P,
     INF,
+    SMALL_P,
     NormAccumulator,
-    Outcome,
-    _count_column,
-    _finish,
-    _finish_rows,
-    _notes,
     column_name,
+    count_column,
     order_kind,
     order_name,
+    order_notes,
     row_norms,
     scaled,
 )
-from .result import ColumnBatch, Result
+from .precision import EXT, EXTENDED, rows_to_float64, to_float64
+from .result import ColumnBatch, Outcome, Result
 
 #: The smallest normal float64, 2^-1022: dividing by anything smaller rounds the divisor itself.
 _NORMAL = float(np.finfo(np.float64).tiny)
@@ -52,8 +50,6 @@ _BLOCK_VALUES = 1 << 20
 #: Out-of-range warnings listed one by one before they are only counted.
 _MAX_WARNINGS = 10
 
-_EXT = np.longdouble if _EXTENDED else np.float64
-
 
 # --------------------------------------------------------------------------
 # Checks shared by every function
@@ -61,7 +57,7 @@ _EXT = np.longdouble if _EXTENDED else np.float64
 def _order(p: float) -> float:
     p = float(p)
     if math.isnan(p):
-        raise ValueError("the order p is nan; use a real number, inf or -inf")
+        raise CoreError("the order p is nan; use a real number, inf or -inf")
     return p
 
 
@@ -76,20 +72,20 @@ def _values(n: int) -> str:
 def _pair(a, b, names: Sequence[str] = ("a", "b")) -> tuple[np.ndarray, np.ndarray]:
     a, b = _vector(a), _vector(b)
     if a.size != b.size:
-        raise ValueError(f"{names[0]} has {_values(a.size)} but {names[1]} has {b.size}")
+        raise CoreError(f"{names[0]} has {_values(a.size)} but {names[1]} has {b.size}")
     if a.size == 0:
-        raise ValueError(f"{names[0]} and {names[1]} are empty")
+        raise CoreError(f"{names[0]} and {names[1]} are empty")
     return a, b
 
 
 def _matrix(A, what: str = "A") -> np.ndarray:
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2:
-        raise ValueError(f"{what} must be a 2-D matrix, not {A.ndim}-D")
+        raise CoreError(f"{what} must be a 2-D matrix, not {A.ndim}-D")
     if A.size == 0:
-        raise ValueError(f"{what} is empty")
+        raise CoreError(f"{what} is empty")
     if not np.isfinite(A).all():
-        raise ValueError(f"{what} holds a non-finite value (nan or inf)")
+        raise CoreError(f"{what} holds a non-finite value (nan or inf)")
     return A
 
 
@@ -120,7 +116,7 @@ def distance(a: Iterable[float], b: Iterable[float], p: float = 2.0) -> Outcome:
 
     Raises
     ------
-    ValueError
+    CoreError
         ``"a has 3 values but b has 4"``; empty vectors; a nan order.
 
     Notes
@@ -166,10 +162,10 @@ def _overflowed_distance(a: np.ndarray, b: np.ndarray, d: np.ndarray, over: np.n
     """||a - b||_p when some a_i - b_i overflowed (a, b finite, p != 0)."""
     if p > 0:
         # ||d||_p >= max |d_i| >= 2^1024 - 2^970 (the overflow threshold), so the distance is beyond the range.
-        return _finish(INF)
+        return to_float64(INF)
     if p == -INF:
         out = NormAccumulator([p]).add(d).evaluate(p)  # the min over the finite differences
-        return _finish(INF) if out.value == INF else out
+        return to_float64(INF) if out.value == INF else out
     if (d == 0).any():  # |0|^p is inf: the sum is inf and its root 0, as norm() gives
         return Outcome(0.0)
     with np.errstate(over="ignore", under="ignore"):
@@ -179,7 +175,7 @@ def _overflowed_distance(a: np.ndarray, b: np.ndarray, d: np.ndarray, over: np.n
         out = NormAccumulator([p]).add(h).evaluate(p)
         if out.note:
             return out
-        return _finish(_EXT(out.value) * _EXT(2.0), nonzero=out.value != 0)
+        return to_float64(EXT(out.value) * EXT(2.0), nonzero=out.value != 0)
     # Both overflowed and tiny (< 2^-1021) differences, p < 0: the two parts apart, then combined.
     # ||d||_p = ||(N_R, N_O)||_p with N_R the norm of the finite differences and N_O = 2 ||h_O||_p.
     # N_R <= min |d_R| < 2^-1021 and N_O > 2^1023, so (N_O / N_R)^p <= 2^(2044 p): it matters only for
@@ -192,7 +188,7 @@ def _overflowed_distance(a: np.ndarray, b: np.ndarray, d: np.ndarray, over: np.n
     if log_ratio < -80.0:
         return rest
     factor = math.exp(math.log1p(2.0 ** log_ratio) / p)
-    return _finish(_EXT(rest.value) * _EXT(factor), nonzero=True)
+    return to_float64(EXT(rest.value) * EXT(factor), nonzero=True)
 
 
 def hamming(a: Iterable[float], b: Iterable[float]) -> int:
@@ -297,18 +293,18 @@ def hamming_result(a, b, names: Sequence[str] = ("A", "B")) -> Result:
 def _table(X) -> np.ndarray:
     X = np.ascontiguousarray(X, dtype=np.float64)
     if X.ndim != 2:
-        raise ValueError(f"a distance matrix needs a 2-D table, not {X.ndim}-D")
+        raise CoreError(f"a distance matrix needs a 2-D table, not {X.ndim}-D")
     if X.shape[0] == 0:
-        raise ValueError("the table has no rows")
+        raise CoreError("the table has no rows")
     if X.shape[1] == 0:
-        raise ValueError("the table has no columns")
+        raise CoreError("the table has no columns")
     return X
 
 
 def _step(X: np.ndarray, block: int | None) -> int:
     if block is not None:
         if block < 1:
-            raise ValueError(f"block must be at least 1, not {block}")
+            raise CoreError(f"block must be at least 1, not {block}")
         return int(block)
     return max(1, _BLOCK_VALUES // max(1, X.shape[1]))
 
@@ -404,7 +400,7 @@ def pairwise_result(names: Sequence[str], X, p: float = 2.0, hamming: bool = Fal
     names = [str(n) for n in names]
     n, d = X.shape
     if len(names) != n:
-        raise ValueError(f"{_plural(len(names), 'name')} for {_plural(n, 'row')}")
+        raise CoreError(f"{_plural(len(names), 'name')} for {_plural(n, 'row')}")
     p = _order(p)
     what = "columns" if by == "columns" else "rows"
     if hamming:
@@ -430,7 +426,7 @@ def pairwise_result(names: Sequence[str], X, p: float = 2.0, hamming: bool = Fal
                     flagged += 1
                     if flagged <= _MAX_WARNINGS:
                         result.warnings.append(_out_of_range(col, f"{names[i]!r} and {names[j]!r}"))
-            cells = values.tolist() if hamming or p != 0 else _count_column(values).tolist()
+            cells = values.tolist() if hamming or p != 0 else count_column(values).tolist()
             rows.append((names[i], *cells))
             if len(rows) >= per_batch:
                 yield rows
@@ -454,11 +450,11 @@ _P0_MESSAGE = ("p = 0 counts non-zeros: ||c x||_0 = ||x||_0, it is not homogeneo
 def _unit(x: np.ndarray, p: float) -> tuple[np.ndarray, Outcome, list[str], list[str]]:
     """x / ||x||_p, the norm, notes and warnings (the unit vector's entries out of range)."""
     if p == 0:
-        raise ValueError(_P0_MESSAGE)
+        raise CoreError(_P0_MESSAGE)
     if x.size == 0:
-        raise ValueError("x is empty")
+        raise CoreError("x is empty")
     if not np.isfinite(x).all():
-        raise ValueError("x holds a non-finite value (nan or inf): it has no unit vector")
+        raise CoreError("x holds a non-finite value (nan or inf): it has no unit vector")
     out = NormAccumulator([p]).add(x).evaluate(p)
     N = out.value
     name = order_name(p)
@@ -539,7 +535,7 @@ def normalize(x: Iterable[float], p: float = 2.0) -> tuple[np.ndarray, float, li
 
     Raises
     ------
-    ValueError
+    CoreError
         p = 0 (the count of non-zeros is not homogeneous); a non-finite or
         empty x.
 
@@ -581,7 +577,7 @@ def normalize_rows(X, p: float = 2.0) -> tuple[np.ndarray, np.ndarray, int]:
 
     Raises
     ------
-    ValueError
+    CoreError
         p = 0, a non-finite value (naming its row), X not 2-D.
 
     >>> Y, N, z = normalize_rows([[3, 4], [0, 0]]); Y.tolist(), N.tolist(), z
@@ -594,14 +590,14 @@ def normalize_rows(X, p: float = 2.0) -> tuple[np.ndarray, np.ndarray, int]:
 def _normalize_rows(X, p: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """normalize_rows, with the mask of the rows left unchanged because their norm is 0."""
     if p == 0:
-        raise ValueError(_P0_MESSAGE)
+        raise CoreError(_P0_MESSAGE)
     X = np.ascontiguousarray(X, dtype=np.float64)
     if X.ndim != 2:
-        raise ValueError(f"normalize_rows needs a 2-D array, not {X.ndim}-D")
+        raise CoreError(f"normalize_rows needs a 2-D array, not {X.ndim}-D")
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
-        raise ValueError(f"row {int(np.argmax(bad)) + 1} holds a non-finite value (nan or inf): "
-                         "it has no unit vector")
+        raise CoreError(f"row {int(np.argmax(bad)) + 1} holds a non-finite value (nan or inf): "
+                        "it has no unit vector")
     m, n = X.shape
     if n == 0:
         return X.copy(), np.zeros(m), np.ones(m, dtype=bool)
@@ -657,7 +653,7 @@ def normalize_rows_result(blocks: Iterable, p: float = 2.0) -> Result:
     """
     p = _order(p)
     if p == 0:
-        raise ValueError(_P0_MESSAGE)
+        raise CoreError(_P0_MESSAGE)
     name = order_name(p)
     result = Result(f"L{name} unit vectors x / ||x||_{name} of each row", ["normalized", f"L{name}"], label="row",
                     plain=[0], notes=_normalize_notes(p))
@@ -794,8 +790,8 @@ def _products(A: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     are scaled by powers of two first, so the float64 products cannot
     overflow.
     """
-    if _EXTENDED:
-        return X.astype(np.longdouble) @ A.T.astype(np.longdouble), np.zeros(X.shape[0], dtype=np.int64)
+    if EXTENDED:
+        return X.astype(EXT) @ A.T.astype(EXT), np.zeros(X.shape[0], dtype=np.int64)
     As, sa = scaled(A)
     peak = np.abs(X).max(axis=1) if X.shape[1] else np.zeros(X.shape[0])
     ex = np.where(peak > 0, np.frexp(peak)[1] - 1, 0)
@@ -819,7 +815,7 @@ def _scaled_products(Y: np.ndarray, E: np.ndarray, p: float) -> tuple[np.ndarray
         extreme = np.where(a > 0, a, np.inf).min(axis=1) if a.shape[1] else np.zeros(a.shape[0])
         extreme = np.where(np.isfinite(extreme), extreme, 0)
     shift = np.where(extreme > 0, np.frexp(extreme)[1] - 1, 0).astype(np.int64)
-    if 0 < abs(p) < _SMALL_P:
+    if 0 < abs(p) < SMALL_P:
         inside = (extreme >= _NORMAL) & (extreme < 2.0 ** 1023)
         shift = np.where(inside, 0, shift)
     with np.errstate(over="ignore", under="ignore"):
@@ -828,9 +824,9 @@ def _scaled_products(Y: np.ndarray, E: np.ndarray, p: float) -> tuple[np.ndarray
 
 
 def _rescale(value: float, e: int) -> Outcome:
-    with np.errstate(over="ignore", under="ignore"):  # beyond float64 (no long double): _finish notes it
-        exact = np.ldexp(_EXT(value), int(e))
-    return _finish(exact, nonzero=value != 0)
+    with np.errstate(over="ignore", under="ignore"):  # beyond float64 (no long double): to_float64 notes it
+        exact = np.ldexp(EXT(value), int(e))
+    return to_float64(exact, nonzero=value != 0)
 
 
 def _transform_setup(A, X) -> tuple[np.ndarray, np.ndarray]:
@@ -856,7 +852,7 @@ def transform_norm(A, x, p: float = 2.0) -> Outcome:
 
     Raises
     ------
-    ValueError
+    CoreError
         ``"A has 3 columns but x has 2 values"``; a non-finite A or x.
 
     Notes
@@ -879,9 +875,9 @@ def transform_norm(A, x, p: float = 2.0) -> Outcome:
     A, x = _transform_setup(A, x)
     x = x.ravel()
     if x.size != A.shape[1]:
-        raise ValueError(f"A has {_plural(A.shape[1], 'column')} but x has {_values(x.size)}")
+        raise CoreError(f"A has {_plural(A.shape[1], 'column')} but x has {_values(x.size)}")
     if not np.isfinite(x).all():
-        raise ValueError("x holds a non-finite value (nan or inf)")
+        raise CoreError("x holds a non-finite value (nan or inf)")
     p = _order(p)
     Y, E = _products(A, x[None, :])
     if p == 0:
@@ -903,20 +899,20 @@ def transform_rows(A, X, p: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
     """
     A, X = _transform_setup(A, X)
     if X.ndim != 2:
-        raise ValueError(f"transform_rows needs a 2-D array of rows, not {X.ndim}-D")
+        raise CoreError(f"transform_rows needs a 2-D array of rows, not {X.ndim}-D")
     if X.shape[1] != A.shape[1]:
-        raise ValueError(f"A has {_plural(A.shape[1], 'column')} but the rows have {_values(X.shape[1])}")
+        raise CoreError(f"A has {_plural(A.shape[1], 'column')} but the rows have {_values(X.shape[1])}")
     if not np.isfinite(X).all():
-        raise ValueError("the rows hold a non-finite value (nan or inf)")
+        raise CoreError("the rows hold a non-finite value (nan or inf)")
     p = _order(p)
     Y, E = _products(A, X)
     if p == 0:
         return np.count_nonzero(Y, axis=1).astype(np.float64), np.zeros(X.shape[0], dtype=bool)
     Ys, E = _scaled_products(Y, E, p)
     values, flags = row_norms(Ys, p)
-    exact = np.ldexp(values.astype(_EXT), E)
+    exact = np.ldexp(values.astype(EXT), E)
     with np.errstate(over="ignore", under="ignore"):
-        out, range_flags = _finish_rows(exact)
+        out, range_flags = rows_to_float64(exact)
     range_flags |= (out == 0) & (values != 0)
     out[flags] = values[flags]  # already out of range before rescaling: as the scalar path gives
     return out, flags | range_flags
@@ -938,7 +934,7 @@ def transform_result(A, x, orders: Sequence[float]) -> Result:
     orders = [_order(p) for p in orders]
     A = _matrix(A)
     result = Result(_transform_title(orders), [column_name(p, "norm") for p in orders], label="vector",
-                    notes=[*transform_notes(A), *_notes(orders, "norm")])
+                    notes=[*transform_notes(A), *order_notes(orders, "norm")])
     _add_outcomes(result, "A x", orders, lambda p: transform_norm(A, x, p), " of A x")
     return result
 
@@ -950,13 +946,11 @@ def transform_rows_result(A, blocks: Iterable, orders: Sequence[float]) -> Resul
     nan, with a note. A block whose rows do not have d values stops the
     stream with an error naming its first row.
     """
-    from ..errors import InputError  # raised while streaming, where cli's ValueError handling no longer applies
-
     orders = [_order(p) for p in orders]
     A = _matrix(A)
     d = A.shape[1]
     result = Result(_transform_title(orders) + " of each row", [column_name(p, "norm") for p in orders],
-                    label="row", notes=[*transform_notes(A), *_notes(orders, "norm")])
+                    label="row", notes=[*transform_notes(A), *order_notes(orders, "norm")])
 
     def batches():
         incomplete = 0
@@ -964,8 +958,8 @@ def transform_rows_result(A, blocks: Iterable, orders: Sequence[float]) -> Resul
         for block in blocks:
             data = np.asarray(block.data, dtype=np.float64)
             if data.shape[1] != d:
-                raise InputError(f"row {block.first}: A has {_plural(d, 'column')} but the row has "
-                                 f"{_values(data.shape[1])}")
+                raise CoreError(f"row {block.first}: A has {_plural(d, 'column')} but the row has "
+                                f"{_values(data.shape[1])}")
             whole = np.ones(data.shape[0], dtype=bool) if block.keep is None else block.keep.all(axis=1)
             incomplete += int(np.count_nonzero(~whole))
             cols = []
@@ -978,7 +972,7 @@ def transform_rows_result(A, blocks: Iterable, orders: Sequence[float]) -> Resul
                     flagged += 1
                     if flagged <= _MAX_WARNINGS:
                         result.warnings.append(_out_of_range(column_name(p, "norm"), f"row {block.first + i}"))
-                cols.append(_count_column(values) if p == 0 else values)  # an omitted row's nan stays nan
+                cols.append(count_column(values) if p == 0 else values)  # an omitted row's nan stays nan
             yield ColumnBatch(block.first, cols)
         if flagged > _MAX_WARNINGS:
             result.warnings.append(f"{flagged - _MAX_WARNINGS} more result(s) outside the float64 range")
@@ -1045,7 +1039,7 @@ def ball_boundary(p: float, A=None, n: int = 721) -> tuple[np.ndarray, np.ndarra
 
     Raises
     ------
-    ValueError
+    CoreError
         p <= 0 or ``-inf`` (``"the unit ball of p = 0 is unbounded; give p >
         0"``); A not 2-column, not finite or not injective (``"the unit ball
         of a seminorm is unbounded: A has rank 1 < 2"``).
@@ -1058,16 +1052,16 @@ def ball_boundary(p: float, A=None, n: int = 721) -> tuple[np.ndarray, np.ndarra
     """
     p = _order(p)
     if not p > 0:
-        raise ValueError(f"the unit ball of p = {order_name(p)} is unbounded; give p > 0")
+        raise CoreError(f"the unit ball of p = {order_name(p)} is unbounded; give p > 0")
     if n < 3:
-        raise ValueError(f"n must be at least 3, not {n}")
+        raise CoreError(f"n must be at least 3, not {n}")
     if A is not None:
         A = _matrix(A)
         if A.shape[1] != 2:
-            raise ValueError(f"the ball is drawn in the plane, so A needs 2 columns; it has {A.shape[1]}")
+            raise CoreError(f"the ball is drawn in the plane, so A needs 2 columns; it has {A.shape[1]}")
         rank = injectivity(A)[0]
         if rank < 2:
-            raise ValueError(f"the unit ball of a seminorm is unbounded: A has rank {rank} < 2")
+            raise CoreError(f"the unit ball of a seminorm is unbounded: A has rank {rank} < 2")
     t = np.linspace(0.0, 2.0 * math.pi, n)[:-1]
     even = np.column_stack([np.cos(t), np.sin(t)])
     special = _special_directions(np.eye(2) if A is None else A)

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .norms import INF, NormAccumulator, column_name, matrix_norm, order_name, scaled
+from .errors import CoreError
+from .norms import INF, NormAccumulator, column_name, matrix_norm, order_name, power_means, scaled
+from .precision import EXT
 from .result import ColumnBatch, Result
 
 #: Default tolerance of :func:`check` on the relative error (see its notes).
@@ -101,13 +103,13 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
     x = np.asarray(x, dtype=np.float64).ravel()
     p = float(p)
     if kind not in ("norm", "power", "mean"):
-        raise ValueError(f"unknown kind {kind!r}")
+        raise CoreError(f"unknown kind {kind!r}")
     if x.size == 0:
-        raise ValueError("the vector is empty")
+        raise CoreError("the vector is empty")
     if kind == "power" and math.isinf(p):
-        raise ValueError("||x||_p^p is not defined for p = inf or -inf")
+        raise CoreError("||x||_p^p is not defined for p = inf or -inf")
     if not np.isfinite(x).all():
-        raise ValueError("the gradient needs finite values")
+        raise CoreError("the gradient needs finite values")
     n = x.size
     value = NormAccumulator([p]).add(x).evaluate(p, kind).value
     sign = np.sign(x)
@@ -138,10 +140,11 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
                 nondiff[:] = True
                 reasons.append("an entry is 0: the geometric mean is not differentiable there; gradient 0")
                 return Gradient(np.zeros(n), value, nondiff, reasons, notes)
-            # G / (n |x_i|) from logs of the ratios in extended precision: not from the
-            # float64 value of G, which is subnormal (few digits) for tiny x and may overflow
-            ly = np.log(ax.astype(_EXT) / ax.max())
-            return Gradient(sign * (np.exp(ly.mean() - ly) / n).astype(np.float64), value, nondiff, reasons, notes)
+            # G / (n |x_i|) from G of |x| scaled near 1 (norms.power_means, in extended precision):
+            # not from the float64 value of G, which is subnormal (few digits) for tiny x
+            y = _near_one(ax.astype(EXT)[np.newaxis, :], 0.0)
+            g = power_means(y, 0.0)[:, np.newaxis] / y / EXT(n)
+            return Gradient(sign * g[0].astype(np.float64), value, nondiff, reasons, notes)
         nondiff[zero] = True
         if zero.any():
             reasons.append("the count of non-zeros jumps where x_i = 0: gradient 0 there (and 0 elsewhere)")
@@ -173,102 +176,105 @@ def grad(x, p: float = 2.0, kind: str = "norm") -> Gradient:
 
 
 # Gradients, Hessians and the values the checks difference are computed in
-# extended precision (x87 80-bit on x86-64; float64 elsewhere): each
-# component is then rounded once, and the exponent range (to 1e4932) holds
-# |x_i|^p and the ratios |x_i| / ||x||_p across the whole float64 range.
-_EXT = np.longdouble
+# extended precision (EXT, see normcli.core.precision: x87 80-bit on x86-64,
+# float64 where long double is double): each component is then rounded once,
+# and the exponent range (to 1e4932) holds |x_i|^p and the ratios
+# |x_i| / ||x||_p across the whole float64 range.
 
 
 def _ratios(ax_ext: np.ndarray, p: float) -> np.ndarray:
-    """|x_i| / ||x||_p in extended precision, for finite non-zero p and x != 0.
+    """|x_i| / ||x||_p in extended precision, for finite non-zero p and x != 0 (a vector or a row each).
 
     Scaled by the extreme entry (largest for p > 0, smallest non-zero for
     p < 0) so every term (|x_i| / s)^p is at most 1 and one of them is 1.
     """
-    nz = ax_ext[ax_ext > 0]
-    s = nz.max() if p > 0 else nz.min()
-    y = ax_ext / s
+    s = ax_ext.max(axis=-1) if p > 0 else np.where(ax_ext > 0, ax_ext, EXT(np.inf)).min(axis=-1)
+    y = ax_ext / s[..., np.newaxis]
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
-        total = np.power(y, _EXT(p)).sum()
-        return y / total ** (1 / _EXT(p))
+        total = np.power(y, EXT(p)).sum(axis=-1)
+        return y / (total ** (1 / EXT(p)))[..., np.newaxis]
 
 
 def _magnitudes_ext(ax: np.ndarray, p: float, kind: str) -> np.ndarray:
-    """|d f / d x_i| in extended precision at a regular point (finite p != 0, x != 0).
+    """|d f / d x_i| in extended precision at a regular point (finite p != 0, x != 0), of a vector or of each row.
 
     The gradient is sign(x_i) times this; zero entries with p < 1 give inf
     here and are the caller's to replace.
     """
-    ax_ext = np.asarray(ax).astype(_EXT)
+    ax_ext = np.asarray(ax).astype(EXT)
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
         if kind == "power":  # p |x_i|^(p-1): the extended range holds what float64 cannot
-            g = _EXT(p) * np.power(ax_ext, _EXT(p) - 1)
+            g = EXT(p) * np.power(ax_ext, EXT(p) - 1)
         elif kind == "mean":
-            g = _mean_magnitudes(ax_ext[np.newaxis, :], p)[0]
+            g = _mean_magnitudes(np.atleast_2d(ax_ext), p).reshape(ax_ext.shape)
         elif p == 1:
-            g = np.ones(ax_ext.size, dtype=_EXT)
+            g = np.ones(ax_ext.shape, dtype=EXT)
         else:
-            g = np.power(_ratios(ax_ext, p), _EXT(p) - 1)
+            g = np.power(_ratios(ax_ext, p), EXT(p) - 1)
     return g
 
 
-def _log_mean_ratio(y: np.ndarray, p: float) -> np.ndarray:
-    """log(M_p(y)) for each row of y = |x| / s (s the extreme entry: every y_i <= 1 for p > 0, >= 1 for p < 0).
+def _near_one(ax_ext: np.ndarray, p: float) -> np.ndarray:
+    """Each row of ``ax_ext`` (2-D) times the power of two that brings its extreme entry into [1, 2).
 
-    M_p(y)^p = mean(y_i^p) = 1 + mean(expm1(p log y_i)): the terms of that
-    mean share a sign (p log y_i <= 0), so it does not cancel, and log1p of
-    it divided by p stays accurate however small |p| is. The textbook
-    (sum y_i^p)^(1/p) / n^(1/p) rounds sum y_i^p (about n) and raises the
-    rounding to 1/p: it loses eps/|p| and overflows (n^(1/p)) for |p| below
-    about 1e-4.
+    The largest entry for p >= 0, the smallest for p < 0. Exact in extended
+    precision, and a power mean of the row scales with it, so M_p / |x_i|
+    is unchanged; where EXT is float64 it keeps M_p out of the subnormal
+    range (as far as the row's spread allows).
     """
-    return np.log1p(np.expm1(_EXT(p) * np.log(y)).mean(axis=-1)) / _EXT(p)
+    extreme = ax_ext.max(axis=1) if p >= 0 else ax_ext.min(axis=1)
+    shift = np.where(extreme > 0, np.frexp(extreme)[1] - 1, 0)
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(ax_ext, -shift[:, np.newaxis])
 
 
 def _mean_magnitudes(ax_ext: np.ndarray, p: float) -> np.ndarray:
-    """|dM_p/dx_i| = (M_p / |x_i|)^(1-p) / n for each row of ``ax_ext`` (finite p != 0, no row 0).
+    """|dM_p/dx_i| = (M_p / |x_i|)^(1-p) / n for each row of ``ax_ext`` (2-D, finite p != 0, no row 0).
 
     The power mean's gradient without n^(1/p) or ||x||_p, which overflow
     as p -> 0 while the gradient tends to the geometric mean's G / (n |x_i|).
+    M_p is the extended value of :func:`normcli.core.norms.power_means`, the
+    one ``norm --mean`` rounds (accurate however small |p| is), of the rows
+    scaled by powers of two (:func:`_near_one`).
     A zero entry gives inf for p < 1 (the caller's to replace) and 0 for p > 1.
     """
     n = ax_ext.shape[-1]
     if p == 1:
-        return np.full(ax_ext.shape, 1 / _EXT(n))
+        return np.full(ax_ext.shape, 1 / EXT(n))
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        s = ax_ext.max(axis=-1) if p > 0 else ax_ext.min(axis=-1)
-        y = ax_ext / s[..., np.newaxis]
-        m = np.exp(_log_mean_ratio(y, p))  # M_p(x) / s
-        return np.power(m[..., np.newaxis] / y, 1 - _EXT(p)) / _EXT(n)
+        y = _near_one(ax_ext, p)
+        return np.power(power_means(y, p)[:, np.newaxis] / y, 1 - EXT(p)) / EXT(n)
 
 
 def value_ext(d, p: float, kind: str = "norm"):
     """||d||_p (or its power, or the power mean) in extended precision.
 
     What :func:`check` differences: float64 rounding of a large value would
-    swamp the change a small step makes to it.
+    swamp the change a small step makes to it. The power mean (and the
+    geometric mean, p = 0) is :func:`normcli.core.norms.power_means`, the
+    function ``norm --mean`` prints, evaluated at the point's own precision.
     """
-    a = np.abs(np.asarray(d, dtype=_EXT)).ravel()
+    a = np.abs(np.asarray(d, dtype=EXT)).ravel()
     n = a.size
     if math.isinf(p):
         return a.max() if p > 0 else a.min()
     nz = a[a > 0]
     if p == 0:
         if kind != "mean":
-            return _EXT(nz.size)
-        return _EXT(0) if nz.size < n else np.exp(np.log(a).sum() / n)
+            return EXT(nz.size)
+        return EXT(0) if nz.size < n else power_means(a[np.newaxis, :], 0.0)[0]
     if p < 0 and nz.size < n:
-        return _EXT(np.inf) if kind == "power" else _EXT(0)
+        return EXT(np.inf) if kind == "power" else EXT(0)
     if nz.size == 0:
-        return _EXT(0)
+        return EXT(0)
     s = nz.max() if p > 0 else nz.min()
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
-        if kind == "mean":  # without the cancellation of (sum / n)^(1/p) at small |p|
-            return s * np.exp(_log_mean_ratio(a / s, p))
-        total = np.power(nz / s, _EXT(p)).sum()
+        if kind == "mean":
+            return power_means(a[np.newaxis, :], p)[0]
+        total = np.power(nz / s, EXT(p)).sum()
         if kind == "power":
-            return total * s ** _EXT(p)
-        return s * total ** (1 / _EXT(p))
+            return total * s ** EXT(p)
+        return s * total ** (1 / EXT(p))
 
 
 def hessian(x, p: float = 2.0, kind: str = "norm") -> np.ndarray:
@@ -284,32 +290,32 @@ def hessian(x, p: float = 2.0, kind: str = "norm") -> np.ndarray:
     x = np.asarray(x, dtype=np.float64).ravel()
     p = float(p)
     if not (math.isfinite(p) and p > 1):
-        raise ValueError("the Hessian is computed for finite p > 1")
+        raise CoreError("the Hessian is computed for finite p > 1")
     if not np.isfinite(x).all():
-        raise ValueError("the Hessian needs finite values")
+        raise CoreError("the Hessian needs finite values")
     n = x.size
-    ax = np.abs(x).astype(_EXT)
+    ax = np.abs(x).astype(EXT)
     if kind == "power":
         with np.errstate(divide="ignore", over="ignore"):
-            return np.diag((_EXT(p) * (_EXT(p) - 1) * np.power(ax, _EXT(p) - 2)).astype(np.float64))
+            return np.diag((EXT(p) * (EXT(p) - 1) * np.power(ax, EXT(p) - 2)).astype(np.float64))
     if not ax.any():
-        raise ValueError("the Hessian of a norm does not exist at x = 0")
+        raise CoreError("the Hessian of a norm does not exist at x = 0")
     r = _ratios(ax, p)  # |x_i| / f
     f = value_ext(x, p)
-    sign = np.sign(x).astype(_EXT)
+    sign = np.sign(x).astype(EXT)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
-        g = sign * np.power(r, _EXT(p) - 1)
+        g = sign * np.power(r, EXT(p) - 1)
         h = -np.outer(g, g)
         # The diagonal r_k^(p-2) - g_k^2 = r_k^(p-2) (1 - r_k^p) cancels when
         # x_k dominates; 1 - r_k^p is the sum of the other r_j^p (they sum
         # to 1), taken from prefix and suffix sums, which do not cancel.
-        rp = np.power(r, _EXT(p))
-        before = np.concatenate(([_EXT(0)], np.cumsum(rp)[:-1]))
-        after = np.concatenate((np.cumsum(rp[::-1])[::-1][1:], [_EXT(0)]))
-        np.fill_diagonal(h, np.power(r, _EXT(p) - 2) * (before + after))
-        h = (_EXT(p) - 1) / f * h
+        rp = np.power(r, EXT(p))
+        before = np.concatenate(([EXT(0)], np.cumsum(rp)[:-1]))
+        after = np.concatenate((np.cumsum(rp[::-1])[::-1][1:], [EXT(0)]))
+        np.fill_diagonal(h, np.power(r, EXT(p) - 2) * (before + after))
+        h = (EXT(p) - 1) / f * h
         if kind == "mean":
-            h = h / _EXT(n) ** (1 / _EXT(p))
+            h = h / EXT(n) ** (1 / EXT(p))
     return h.astype(np.float64)
 
 
@@ -325,11 +331,11 @@ def matrix_grad(a, order: str = "fro") -> Gradient:
     """
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError("a matrix gradient needs a 2-D array")
+        raise CoreError("a matrix gradient needs a 2-D array")
     if order not in MATRIX_GRAD_ORDERS:
-        raise ValueError(f"the gradient is computed for --matrix {', '.join(MATRIX_GRAD_ORDERS)}, not {order!r}")
+        raise CoreError(f"the gradient is computed for --matrix {', '.join(MATRIX_GRAD_ORDERS)}, not {order!r}")
     if not np.isfinite(a).all():
-        raise ValueError("the gradient needs finite values")
+        raise CoreError("the gradient needs finite values")
     value = matrix_norm(a, order).value
     nondiff = np.zeros(a.shape, dtype=bool)
     reasons: list[str] = []
@@ -420,7 +426,7 @@ class Check:
 _STEP = float(np.cbrt(np.finfo(np.float64).eps))
 # Relative rounding bound of an extended-precision function value: a
 # difference quotient is trusted only beyond NOISE * |f| / h.
-_NOISE = 16 * float(np.finfo(_EXT).eps)
+_NOISE = 16 * float(np.finfo(EXT).eps)
 
 
 #: Below this |x_i| the float64 step eps^(1/3) |x_i| is subnormal (coarse) or 0; above
@@ -486,8 +492,8 @@ def finite_difference(f: Callable[[np.ndarray], float], x: np.ndarray) -> tuple[
     steps = _steps(flat)
     beyond = ((flat != 0) & (np.abs(flat) < _SMALL)) | (np.abs(flat) > _LARGE)
     if getattr(f, "extended", False) and beyond.any():
-        flat = flat.astype(_EXT)
-        steps = np.where(beyond, _steps(flat), steps.astype(_EXT))
+        flat = flat.astype(EXT)
+        steps = np.where(beyond, _steps(flat), steps.astype(EXT))
     numeric = np.empty(flat.size)
     noise = np.empty(flat.size)
     with np.errstate(over="ignore"):  # a rounding bound beyond float64 is inf: the difference says nothing
@@ -501,7 +507,7 @@ def finite_difference(f: Callable[[np.ndarray], float], x: np.ndarray) -> tuple[
             noise[i] = _NOISE * max(abs(f_up), abs(f_down)) / h
     if k:
         with np.errstate(under="ignore"):  # only where long double is double
-            steps = np.ldexp(steps.astype(_EXT), -k)
+            steps = np.ldexp(steps.astype(EXT), -k)
     return numeric.reshape(x.shape), steps.reshape(x.shape), noise.reshape(x.shape)
 
 
@@ -541,8 +547,8 @@ def hessian_check(x: np.ndarray, p: float, kind: str = "norm", tolerance: float 
         down[j] -= h
         g_up = np.sign(up) * _magnitudes_ext(np.abs(up), p, kind)
         g_down = np.sign(down) * _magnitudes_ext(np.abs(down), p, kind)
-        numeric[:, j] = ((g_up - g_down) / (2 * _EXT(h))).astype(np.float64)
-        noise[:, j] = (_NOISE * np.maximum(np.abs(g_up), np.abs(g_down)) / _EXT(h)).astype(np.float64)
+        numeric[:, j] = ((g_up - g_down) / (2 * EXT(h))).astype(np.float64)
+        noise[:, j] = (_NOISE * np.maximum(np.abs(g_up), np.abs(g_down)) / EXT(h)).astype(np.float64)
     return _compare(analytic, numeric, noise, steps, tolerance)
 
 
@@ -733,19 +739,8 @@ _ROW_SLICE = 1 << 14
 
 
 def _regular_rows(a, ax, zero, rows, p: float, kind: str, out) -> None:
-    ax_ext = ax[rows].astype(_EXT)
-    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        if kind == "power":
-            g = _EXT(p) * np.power(ax_ext, _EXT(p) - 1)
-        elif kind == "mean":
-            g = _mean_magnitudes(ax_ext, p)
-        elif p == 1:
-            g = np.ones(ax_ext.shape, dtype=_EXT)
-        else:  # as _ratios, row by row: scaled by the extreme entry, each term at most 1
-            s = ax_ext.max(axis=1) if p > 0 else ax_ext.min(axis=1)
-            y = ax_ext / s[:, None]
-            total = np.power(y, _EXT(p)).sum(axis=1)
-            g = np.power(y / (total ** (1 / _EXT(p)))[:, None], _EXT(p) - 1)
+    g = _magnitudes_ext(ax[rows], p, kind)  # what grad() computes, row by row
+    with np.errstate(over="ignore", invalid="ignore"):
         out[rows] = np.sign(a[rows]) * g.astype(np.float64)
     if (p > 1 or kind == "power") and zero[rows].any():
         out[rows] = np.where(zero[rows], 0.0, out[rows])
@@ -845,3 +840,31 @@ __all__ = [
     "matrix_grad",
     "vector_function",
 ]
+
+
+def matrix_labels(shape, names) -> list[str]:
+    """The names of a matrix's entries, row by row: ``(1, a)``, ``(1, b)``, ``(2, a)``, ...
+
+    >>> matrix_labels((2, 2), ["a", "b"])
+    ['(1, a)', '(1, b)', '(2, a)', '(2, b)']
+    """
+    return [f"({i + 1}, {names[j]})" for i in range(shape[0]) for j in range(shape[1])]
+
+
+def hessian_failure(chk, labels, tolerance: float) -> str | None:
+    """Message naming the worst entry of a Hessian check beyond ``tolerance``, or None when it passed."""
+    if chk.passed:
+        return None
+    worst = np.where(chk.excess > tolerance, chk.error, -1.0)
+    i, j = np.unravel_index(int(np.argmax(worst)), worst.shape)
+    return (f"Hessian check failed at ({labels[i]}, {labels[j]}): relative error "
+            f"{float(chk.error[i, j]):.2e} > tolerance {tolerance:g}")
+
+
+def offset(x, t=None) -> np.ndarray:
+    """x - t, the point whose norm ||x - t||_p is differentiated (x itself without a target).
+
+    >>> offset(np.array([3.0, 2.0]), np.array([1.0, 1.0])).tolist(), offset(np.array([3.0])).tolist()
+    ([2.0, 1.0], [3.0])
+    """
+    return x if t is None else np.asarray(x, dtype=np.float64) - t

@@ -13,6 +13,10 @@ the platform has it, and the result is rescaled once. Near p = 0, where
 (sum |x|^p)^(1/p) would turn the sum's last-bit error into a large one,
 the sums hold |x|^p - 1 about the values' center instead, and the
 geometric mean (p = 0) adds the values' binary exponents as integers.
+
+:func:`power_means` is the one implementation of the power mean and the
+geometric mean in core: ``norm --mean`` rounds its values, and
+:mod:`normcli.core.grads` differences them and builds the gradient on them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .result import ColumnBatch, Result
+from .errors import CoreError
+from .precision import EXT, EXTENDED, LN2, ext, rows_to_float64, to_float64
+from .result import ColumnBatch, Outcome, Result
 
 INF = math.inf
 
@@ -42,17 +48,16 @@ NAMED_ORDERS: dict[str, float] = {
 #: Matrix orders accepted by :func:`matrix_norm` (as typed on the command line).
 MATRIX_ORDERS: tuple[str, ...] = ("fro", "nuc", "2", "-2", "1", "-1", "inf", "-inf")
 
-# Extended precision for the sums where the platform has a 64-bit-mantissa
-# long double (x86-64); elsewhere the scaled terms are summed exactly with
+# The sums are in extended precision where the platform has it (see
+# normcli.core.precision); elsewhere the scaled terms are summed exactly with
 # math.fsum, which is slower but just as accurate.
-_EXTENDED = np.finfo(np.longdouble).nmant >= 63
 
 # Above this |p| a power-of-two scale can take the largest term
 # (in [1, 2) ** p) beyond the float64 range; divide by the extreme value
 # itself instead, so that term is exactly 1.
 _POW2_LIMIT = 1000.0
 
-# For 0 < |p| < _SMALL_P the sums hold expm1(p ln(|x| / c)) = (|x| / c)^p - 1
+# For 0 < |p| < SMALL_P the sums hold expm1(p ln(|x| / c)) = (|x| / c)^p - 1
 # (see _tiny_terms), with c a power of two at the center of the values (see
 # _centers), not the powers of the values scaled by the extreme one:
 #
@@ -66,12 +71,13 @@ _POW2_LIMIT = 1000.0
 #   and make ln(|x| / c), whose rounding error ends up in the result, large.
 #   About the center the mean of the terms is at least exp(-|p|) (Jensen).
 #
-# From _SMALL_P on, the terms are the scaled powers, in extended precision
+# From SMALL_P on, the terms are the scaled powers, in extended precision
 # below |p| = 1 (see _terms): their error of eps_ext grows to eps_ext / |p|.
-_SMALL_P = 0.25
+#: Below this |p| (p != 0) the power sums hold (|x| / c)^p - 1 about the values' center c, not powers
+#: scaled by the extreme value; a caller that pre-scales vectors (distances) must leave them unscaled there.
+SMALL_P = 0.25
 
-# ln 2 and sqrt(1/2) for the geometric mean (see _log_parts).
-_LN2 = np.log(np.longdouble(2)) if _EXTENDED else math.log(2.0)
+# sqrt(1/2) for the geometric mean (see _log_parts).
 _SQRT_HALF = math.sqrt(0.5)
 
 
@@ -90,7 +96,7 @@ def parse_order(text: str) -> float:
 
     Raises
     ------
-    ValueError
+    CoreError
         If ``text`` names no order; the message lists what is accepted.
 
     Examples
@@ -107,7 +113,7 @@ def parse_order(text: str) -> float:
         p = math.nan
     if math.isnan(p) or "_" in key:
         names = ", ".join(NAMED_ORDERS)
-        raise ValueError(
+        raise CoreError(
             f"{text!r} is not an order; use a real number, inf, -inf or one of {names}"
         ) from None
     return p
@@ -160,26 +166,26 @@ def _scaled_sum(a: np.ndarray, p: float, scale: float):
 
     A zero's term is 0 for p > 0; for p < 0, ``a`` must have no zeros.
     """
-    if abs(p) < _SMALL_P:
+    if abs(p) < SMALL_P:
         terms = _tiny_terms(a, p, scale)
         if p > 0:
             terms = np.where(a > 0, terms, 0)  # not expm1(-inf) = -1: zeros are counted apart
-        return terms.sum() if _EXTENDED else math.fsum(terms)
+        return terms.sum() if EXTENDED else math.fsum(terms)
     if scale != 1.0:
         # Exact for a power-of-two scale, bar subnormals. For p < 0 a value
         # far above the smallest may overflow to inf: its term is then 0,
         # as good as exact beside the smallest value's term of about 1
-        # (|p| >= _SMALL_P here, so the true term is below 2^-255).
+        # (|p| >= SMALL_P here, so the true term is below 2^-255).
         with np.errstate(over="ignore"):
             a = a / scale
     terms = _terms(a, p)
-    if _EXTENDED:
-        return terms.sum(dtype=np.longdouble)
+    if EXTENDED:
+        return terms.sum(dtype=EXT)
     return math.fsum(terms)
 
 
 def _terms(a: np.ndarray, p: float) -> np.ndarray:
-    """The summed terms |a|^p of scaled non-negative values ``a`` (any shape), for |p| >= _SMALL_P.
+    """The summed terms |a|^p of scaled non-negative values ``a`` (any shape), for |p| >= SMALL_P.
 
     Where the platform has extended precision and |p| < 1, the terms are
     computed in it: a float64 term's error of 2^-53 would grow to
@@ -191,15 +197,14 @@ def _terms(a: np.ndarray, p: float) -> np.ndarray:
         return a
     if p == 2.0:
         return np.square(a)  # exact squares, as numpy's power gives them
-    if not (_EXTENDED and abs(p) < 1):
+    if not (EXTENDED and abs(p) < 1):
         return np.power(a, p)
-    ext = np.longdouble
     with np.errstate(divide="ignore", over="ignore"):
-        return np.exp(np.log(a.astype(ext)) * ext(p))
+        return np.exp(np.log(a.astype(EXT)) * EXT(p))
 
 
 def _tiny_terms(a: np.ndarray, p: float, scale) -> np.ndarray:
-    """expm1(p ln(a / scale)) = (a / scale)^p - 1 for non-negative ``a``, |p| < _SMALL_P.
+    """expm1(p ln(a / scale)) = (a / scale)^p - 1 for non-negative ``a``, |p| < SMALL_P.
 
     The sum of these keeps the O(p) part that the power mean is made of.
     ``scale`` (a power of two, broadcast against ``a``) is the center of
@@ -210,12 +215,12 @@ def _tiny_terms(a: np.ndarray, p: float, scale) -> np.ndarray:
     (p < 0): callers leave zeros out of the sum.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if _EXTENDED:
-            logs = np.log(a.astype(np.longdouble) / np.asarray(scale).astype(np.longdouble))
-            return np.expm1(logs * np.longdouble(p))
+        if EXTENDED:
+            logs = np.log(a.astype(EXT) / np.asarray(scale).astype(EXT))
+            return np.expm1(logs * EXT(p))
         # a / scale could leave the float64 range: ln m + (e - k) ln 2 for a = m 2^e, scale = 2^k
         m, e = np.frexp(a)
-        return np.expm1((np.log(m) + (e - (np.frexp(scale)[1] - 1)) * _LN2) * p)
+        return np.expm1((np.log(m) + (e - (np.frexp(scale)[1] - 1)) * LN2) * p)
 
 
 def _centers(a: np.ndarray) -> np.ndarray:
@@ -228,8 +233,8 @@ def _centers(a: np.ndarray) -> np.ndarray:
     e = np.frexp(a)[1].astype(np.int64) - 1  # a zero gives -1: taken back out below
     count = np.count_nonzero(a, axis=1)
     total = e.sum(axis=1) + (a.shape[1] - count)
-    k = (2 * total + count) // (2 * np.maximum(count, 1))  # floor(mean + 1/2), in [-1074, 1023]
-    return np.ldexp(1.0, k)
+    k = (2 * total + count) // (2 * np.maximum(count, 1))  # floor(mean + 1/2), in [-1074, 1023] for float64
+    return np.ldexp(a.dtype.type(1), k)  # of a's type: an EXT center may lie beyond the float64 range
 
 
 def _log_parts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -245,7 +250,7 @@ def _log_parts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.where(low, m * 2.0, m)  # exact
     e = e.astype(np.int64) - low
     with np.errstate(divide="ignore"):  # a zero (m = 0) gives -inf, and the mean 0
-        logs = np.log(m.astype(np.longdouble)) if _EXTENDED else np.log(m)
+        logs = np.log(m.astype(EXT)) if EXTENDED else np.log(m)
     return logs, e
 
 
@@ -258,14 +263,9 @@ def _geometric(log_total, log2_total, n):
     """
     q = log2_total // n  # floor, so 0 <= r < n
     r = log2_total - q * n
-    ext = np.longdouble if _EXTENDED else np.float64
-    arg = (log_total + np.asarray(r).astype(ext) * _LN2) / ext(n)
+    arg = (log_total + np.asarray(r).astype(EXT) * LN2) / EXT(n)
     with np.errstate(over="ignore", under="ignore"):
         return np.ldexp(np.exp(arg), q)
-
-
-def _ext(v: float):
-    return np.longdouble(v) if _EXTENDED else float(v)
 
 
 @dataclass
@@ -273,7 +273,7 @@ class _PowerSum:
     """The part of the state that belongs to one finite non-zero order."""
 
     scale: float = 1.0
-    total: object = 0.0  # np.longdouble where extended precision exists; see _tiny_terms for |p| < _SMALL_P
+    total: object = 0.0  # EXT where extended precision exists; see _tiny_terms for |p| < SMALL_P
     kept: int = 0  # entries in the sum
 
 
@@ -314,8 +314,8 @@ class NormAccumulator:
         self.orders = tuple(float(p) for p in self.orders)
         for p in self.orders:
             if math.isfinite(p) and p != 0:
-                self.sums.setdefault(p, _PowerSum(total=_ext(0.0)))
-        self.log_total = _ext(0.0)
+                self.sums.setdefault(p, _PowerSum(total=ext(0.0)))
+        self.log_total = ext(0.0)
 
     # -- feeding ---------------------------------------------------------
     def add(self, x: Iterable[float]) -> NormAccumulator:
@@ -345,7 +345,7 @@ class NormAccumulator:
         pos = a if nz == a.size else a[a > 0]
         lo = float(pos.min())
         for p, ps in self.sums.items():
-            if abs(p) >= _SMALL_P:
+            if abs(p) >= SMALL_P:
                 scale = _chunk_scale(hi if p > 0 else lo, p)
             else:  # the first chunk's center serves all: nothing to convert
                 scale = ps.scale if ps.kept else float(_centers(pos[None, :])[0])
@@ -354,7 +354,7 @@ class NormAccumulator:
             self._merge_sum(ps, p, scale, _scaled_sum(a if p > 0 else pos, p, scale), pos.size)
         if 0.0 in self.orders:
             logs, exps = _log_parts(pos)
-            self.log_total += logs.sum() if _EXTENDED else math.fsum(logs)
+            self.log_total += logs.sum() if EXTENDED else math.fsum(logs)
             self.log2_total += int(exps.sum())
         return self
 
@@ -365,7 +365,7 @@ class NormAccumulator:
             ps.scale, ps.total, ps.kept = scale, total, kept
             return
         ps.kept += kept
-        if abs(p) < _SMALL_P:
+        if abs(p) < SMALL_P:
             if scale != ps.scale:  # to ps.scale: sum (y r)^p - 1 = total + (r^p - 1) (kept + total)
                 log_rp = _ratio_log_pow(scale, ps.scale, p)
                 # r^p - 1 is O(p) for nearby centers; far apart, it is near -1 or large and
@@ -390,7 +390,7 @@ class NormAccumulator:
     def merge(self, other: NormAccumulator) -> NormAccumulator:
         """Return a new accumulator holding both partial results."""
         if tuple(other.orders) != tuple(self.orders):
-            raise ValueError("cannot merge accumulators of different orders")
+            raise CoreError("cannot merge accumulators of different orders")
         out = NormAccumulator(self.orders)
         for part in (self, other):
             out.count += part.count
@@ -416,12 +416,12 @@ class NormAccumulator:
         """
         p = float(p)
         if kind not in ("norm", "power", "mean"):
-            raise ValueError(f"unknown kind {kind!r}")
+            raise CoreError(f"unknown kind {kind!r}")
         n = self.count
         if n == 0:
-            raise ValueError("the vector is empty")
+            raise CoreError("the vector is empty")
         if kind == "power" and math.isinf(p):
-            raise ValueError("||x||_p^p is not defined for p = inf or -inf")
+            raise CoreError("||x||_p^p is not defined for p = inf or -inf")
         if self.nans:
             return Outcome(math.nan)
         if p == INF:
@@ -444,22 +444,14 @@ class NormAccumulator:
             return Outcome(0.0)
         # Entries whose term is 0 and not in the sums: zeros for p > 0, infs for p < 0.
         empty = self.zeros + self.infs
-        return _finish(_combine(ps.total, ps.scale, p, kind, n, empty), nonzero=True)
+        return to_float64(_combine(ps.total, ps.scale, p, kind, n, empty), nonzero=True)
 
     def _geometric_mean(self) -> Outcome:
         if self.zeros:
             return Outcome(0.0)
         if self.infs:
             return Outcome(INF)
-        return _finish(_geometric(self.log_total, self.log2_total, self.count))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A reduced value and, when it left the float64 range, why it reads so."""
-
-    value: float | int
-    note: str | None = None
+        return to_float64(_geometric(self.log_total, self.log2_total, self.count))
 
 
 def _chunk_scale(extreme: float, p: float) -> float:
@@ -469,7 +461,7 @@ def _chunk_scale(extreme: float, p: float) -> float:
     scaled value is in [1, 2): the largest term is at least 1 (it cannot
     underflow) and at most 2^|p| (it cannot overflow). For |p| above
     _POW2_LIMIT that could underflow, so the extreme value itself is the
-    scale (its term is exactly 1). Below _SMALL_P the scale is the
+    scale (its term is exactly 1). Below SMALL_P the scale is the
     center of the values instead (see _centers).
     """
     return float(_scales(np.array([extreme]), p)[0])
@@ -483,36 +475,35 @@ def _combine(total, scale, p: float, kind: str, n: int, empty):
     nothing to ``total``. The caller has dealt with nan, inf, and the
     vectors where every term is 0 or one is inf.
     """
-    ext = np.longdouble if _EXTENDED else np.float64
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        big = np.asarray(scale).astype(ext)
-        if abs(p) < _SMALL_P:
+        big = np.asarray(scale).astype(EXT)
+        if abs(p) < SMALL_P:
             # total = sum of (|x| / c)^p - 1 over the n - empty other entries (c = scale).
-            kept = ext(n) - empty
+            kept = EXT(n) - empty
             if kind == "power":
-                return (total + kept) * big ** ext(p)
+                return (total + kept) * big ** EXT(p)
             if kind == "mean":  # c (1 + m)^(1/p), m = mean (|x| / c)^p - 1
-                m = (total - empty) / ext(n)
+                m = (total - empty) / EXT(n)
                 # m is O(p) but for the empty entries; with most of them empty, m's
                 # absolute error would be large beside 1 + m: take the log of that.
-                log_mean = np.where(m < -0.5, np.log((total + kept) / ext(n)), np.log1p(m))
-                return _times_exp(scale, log_mean / ext(p))
+                log_mean = np.where(m < -0.5, np.log((total + kept) / EXT(n)), np.log1p(m))
+                return _times_exp(scale, log_mean / EXT(p))
             # c (kept + total)^(1/p) = c kept^(1/p) (1 + total / kept)^(1/p). kept^(1/p)
             # overflows (kept >= 2) unless the rest is as tiny; powl takes it to
             # eps_ext, where exp of a sum of logs would lose eps_ext |ln kept / p|.
-            inv = ext(1.0) / ext(p)
-            if not _EXTENDED:  # kept^(1/p) alone would overflow float64 too often
+            inv = EXT(1.0) / EXT(p)
+            if not EXTENDED:  # kept^(1/p) alone would overflow float64 too often
                 return _times_exp(scale, (np.log(kept) + np.log1p(total / kept)) * inv)
             return big * kept ** inv * np.exp(np.log1p(total / kept) * inv)
         if kind == "power":
-            if _EXTENDED or np.ndim(total):
-                return total * big ** ext(p)
+            if EXTENDED or np.ndim(total):
+                return total * big ** EXT(p)
             return _pow_times(scale, p, total)
         # 1/p in the sums' precision: a float64 1/p is off by up to half an
         # ulp, which total ** (1/p) multiplies by |ln total|.
-        inv = ext(1.0) / ext(p)
+        inv = EXT(1.0) / EXT(p)
         if kind == "mean":
-            return big * (total / ext(n)) ** inv
+            return big * (total / EXT(n)) ** inv
         return big * total ** inv
 
 
@@ -523,24 +514,23 @@ def _times_exp(scale, arg):
     does not (the scale is the values' center, arg up to about 1500): the
     power of two nearest exp(arg) is split off and added to the scale's.
     """
-    if _EXTENDED:
-        return np.asarray(scale).astype(np.longdouble) * np.exp(arg)
-    j = np.round(arg / _LN2)
+    if EXTENDED:
+        return np.asarray(scale).astype(EXT) * np.exp(arg)
+    j = np.round(arg / LN2)
     exps = np.where(np.isfinite(j), j, np.sign(arg) * 4096).astype(np.int64)  # inf: still inf or 0
-    return np.ldexp(np.exp(arg - exps * _LN2), exps + np.frexp(scale)[1] - 1)
+    return np.ldexp(np.exp(arg - exps * LN2), exps + np.frexp(scale)[1] - 1)
 
 
 def _ratio_log_pow(num: float, den: float, p: float):
     """ln((num / den) ** p) for powers of two ``num`` and ``den``, in the precision of the sums."""
     steps = math.frexp(num)[1] - math.frexp(den)[1]  # exact: log2(num / den)
-    ext = np.longdouble if _EXTENDED else np.float64
-    return ext(steps) * _LN2 * ext(p)
+    return EXT(steps) * LN2 * EXT(p)
 
 
 def _ratio_pow(num: float, den: float, p: float):
     """(num / den) ** p in the precision of the sums."""
-    if _EXTENDED:
-        return (np.longdouble(num) / np.longdouble(den)) ** np.longdouble(p)
+    if EXTENDED:
+        return (EXT(num) / EXT(den)) ** EXT(p)
     return (num / den) ** p if num / den > 0 else 0.0
 
 
@@ -550,20 +540,6 @@ def _pow_times(scale: float, p: float, total: float) -> float:
         return math.exp(p * math.log(scale) + math.log(total))
     except OverflowError:
         return INF
-
-
-def _finish(exact, nonzero: bool = False) -> Outcome:
-    """Round an extended-precision result to float64, noting range loss.
-
-    ``nonzero``: the true result is known not to be 0, so a 0 here (even
-    one the extended computation itself underflowed to) is range loss.
-    """
-    value = float(exact)
-    if math.isinf(value):
-        return Outcome(INF, "the result exceeds the float64 range (about 1.8e308)")
-    if value == 0.0 and (nonzero or exact != 0):
-        return Outcome(0.0, "the result is below the smallest float64 and rounds to 0")
-    return Outcome(value)
 
 
 def norm(x: Iterable[float], p: float = 2.0) -> float:
@@ -642,11 +618,11 @@ def matrix_norm(a: np.ndarray, order: str = "fro") -> Outcome:
     """
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError(f"a matrix norm needs a 2-D array, got {a.ndim}-D")
+        raise CoreError(f"a matrix norm needs a 2-D array, got {a.ndim}-D")
     if order not in MATRIX_ORDERS:
-        raise ValueError(f"unknown matrix norm {order!r}; use one of {', '.join(MATRIX_ORDERS)}")
+        raise CoreError(f"unknown matrix norm {order!r}; use one of {', '.join(MATRIX_ORDERS)}")
     if a.size == 0:
-        raise ValueError("the matrix is empty")
+        raise CoreError("the matrix is empty")
     if order == "fro":
         return NormAccumulator([2.0]).add(a).evaluate(2.0)
     if not np.isfinite(a).all():
@@ -658,12 +634,12 @@ def matrix_norm(a: np.ndarray, order: str = "fro") -> Outcome:
     exp = math.frexp(peak)[1]
     ord_ = {"nuc": "nuc", "2": 2, "-2": -2, "1": 1, "-1": -1, "inf": INF, "-inf": -INF}[order]
     scaled = float(np.linalg.norm(np.ldexp(a, -exp), ord_))
-    if _EXTENDED:
-        return _finish(np.ldexp(np.longdouble(scaled), exp))
+    if EXTENDED:
+        return to_float64(np.ldexp(EXT(scaled), exp))
     try:
-        return _finish(math.ldexp(scaled, exp))
+        return to_float64(math.ldexp(scaled, exp))
     except OverflowError:
-        return _finish(INF)
+        return to_float64(INF)
 
 
 def row_norms(
@@ -715,7 +691,6 @@ def row_norms(
             out = NormAccumulator([p]).add(row).evaluate(p, kind)
             values[i], flags[i] = out.value, out.note is not None
         return values, flags
-    n = x.shape[1]
     if p == INF:
         return extreme, flags
     if p == -INF:
@@ -723,9 +698,7 @@ def row_norms(
     if p == 0:
         if kind != "mean":
             return np.count_nonzero(x, axis=1).astype(np.float64), flags
-        logs, exps = _log_parts(x)  # a zero gives -inf, and its row 0
-        exact = _geometric(logs.sum(axis=1), exps.sum(axis=1), n)
-        return _finish_rows(exact)
+        return rows_to_float64(_geometric_rows(x))
     if p > 0:
         allzero = extreme == 0
         zero_rows = None
@@ -733,25 +706,7 @@ def row_norms(
         pos = x > 0
         zero_rows = ~pos.all(axis=1)
         extreme = np.where(pos, x, INF).min(axis=1)
-    extreme = np.where(np.isfinite(extreme) & (extreme > 0), extreme, 1.0)
-    zeros = 0
-    if abs(p) < _SMALL_P:
-        scale = _centers(x)
-        zero = x == 0
-        x = _tiny_terms(x, p, scale[:, None])
-        x[zero] = 0  # a zero's term is left out of the sum and counted, as the accumulator does
-        zeros = zero.sum(axis=1)
-    else:
-        scale = _scales(extreme, p)
-        with np.errstate(divide="ignore", over="ignore"):
-            x /= scale[:, None]  # in place: |a| is not needed again
-            if p == 2:
-                x *= x  # numpy's power squares exactly so too
-            elif p != 1:
-                x = _terms(x, p)
-    total = x.sum(axis=1, dtype=np.longdouble if _EXTENDED else np.float64)
-    exact = _combine(total, scale, p, kind, n, zeros)
-    values, flags = _finish_rows(exact)
+    values, flags = rows_to_float64(_row_results(x, p, kind, extreme))  # x: |a|, not needed again
     # Every row here is finite and has a non-zero term (zero rows are reset below): an inf or
     # a 0 is out of range, even where the extended result itself overflowed (2^(1/p), p = 1e-16).
     flags |= (values == 0) | np.isinf(values)
@@ -764,15 +719,91 @@ def row_norms(
     return values, flags
 
 
+def _row_results(x: np.ndarray, p: float, kind: str, extreme: np.ndarray) -> np.ndarray:
+    """The norm, power sum or power mean of each row of ``x``, in the sums' precision, before rounding.
+
+    ``x``: magnitudes (2-D, finite), float64 or EXT, overwritten here;
+    finite p != 0; ``extreme``: each row's largest entry for p > 0, its
+    smallest non-zero one for p < 0. Rows that are all zero (p > 0) or hold
+    a zero (p < 0) come out meaningless: callers set them apart.
+    """
+    n = x.shape[1]
+    extreme = np.where(np.isfinite(extreme) & (extreme > 0), extreme, 1.0)
+    zeros = 0
+    if abs(p) < SMALL_P:
+        scale = _centers(x)
+        zero = x == 0
+        x = _tiny_terms(x, p, scale[:, None])
+        x[zero] = 0  # a zero's term is left out of the sum and counted, as the accumulator does
+        zeros = zero.sum(axis=1)
+    else:
+        scale = _scales(extreme, p)
+        with np.errstate(divide="ignore", over="ignore"):
+            x /= scale[:, None]  # in place
+            if p == 2:
+                x *= x  # numpy's power squares exactly so too
+            elif p != 1:
+                x = _terms(x, p)
+    total = x.sum(axis=1, dtype=EXT)
+    return _combine(total, scale, p, kind, n, zeros)
+
+
+def _geometric_rows(x: np.ndarray) -> np.ndarray:
+    """exp(mean ln x) of each row of ``x`` (>= 0, 2-D, finite), in the sums' precision; a zero makes its row 0."""
+    logs, exps = _log_parts(x)  # a zero gives -inf, and its row 0
+    return _geometric(logs.sum(axis=1), exps.sum(axis=1), x.shape[1])
+
+
+def power_means(x: np.ndarray, p: float) -> np.ndarray:
+    """The power mean M_p of each row of ``x`` in the sums' precision: the value ``norm --mean`` rounds.
+
+    The one implementation of the power mean, and of the geometric mean
+    (p = 0, its limit): :func:`row_norms` rounds these values to float64
+    (bit for bit the results of :class:`NormAccumulator`), and
+    :mod:`normcli.core.grads` differences them in ``grad --check`` and
+    forms the power mean's gradient from them.
+
+    Parameters
+    ----------
+    x : ndarray, 2-D
+        Magnitudes |x_i| (>= 0, finite), one vector per row: float64, or
+        :data:`~normcli.core.precision.EXT`, taken at its own precision and
+        range (points float64 cannot hold).
+    p : float
+        Finite. For p > 0 a row must have a non-zero entry, for p < 0 no
+        zero (M_p is 0 in those cases: the caller's to set); for p = 0 a
+        zero makes the mean 0.
+
+    Returns
+    -------
+    ndarray of :data:`~normcli.core.precision.EXT`
+        Where the platform has no extended precision, float64 (see
+        :mod:`normcli.core.precision`).
+
+    Examples
+    --------
+    >>> [float(v) for v in power_means(np.array([[1.0, 4.0], [2.0, 8.0]]), 0.0)]
+    [2.0, 4.0]
+    >>> float(power_means(np.array([[3.0, 4.0]]), 1.0)[0])
+    3.5
+    """
+    x = np.array(x, dtype=EXT if np.asarray(x).dtype == EXT else np.float64)  # a copy: overwritten below
+    p = float(p)
+    if p == 0:
+        return _geometric_rows(x)
+    extreme = x.max(axis=1) if p > 0 else np.where(x > 0, x, INF).min(axis=1)
+    return _row_results(x, p, "mean", extreme)
+
+
 def _scales(extreme: np.ndarray, p: float) -> np.ndarray:
-    """Per-vector scale: a power of two near the extreme |x| (see _chunk_scale)."""
+    """Per-vector scale: a power of two near the extreme |x| (see _chunk_scale), of the type of ``extreme``."""
     if abs(p) > _POW2_LIMIT:
         return extreme
     # 2^(e-1) puts the extreme value in [1, 2); 2^e could itself overflow.
-    return np.ldexp(1.0, np.frexp(extreme)[1] - 1)
+    return np.ldexp(extreme.dtype.type(1), np.frexp(extreme)[1] - 1)
 
 
-def _count_column(values: np.ndarray) -> np.ndarray:
+def count_column(values: np.ndarray) -> np.ndarray:
     """Counts (p = 0, from float64 results) as shown: integers, and nan for a row that has no count.
 
     A row holding a nan (``--nan propagate``) or left with no values
@@ -781,7 +812,7 @@ def _count_column(values: np.ndarray) -> np.ndarray:
     -2^63 (with a RuntimeWarning). Then the column is an object array of
     ints and nans; else int64, as every count is.
 
-    >>> _count_column(np.array([2.0, np.nan])).tolist()
+    >>> count_column(np.array([2.0, np.nan])).tolist()
     [2, nan]
     """
     missing = np.isnan(values)
@@ -790,13 +821,6 @@ def _count_column(values: np.ndarray) -> np.ndarray:
     out = values.astype(object)
     out[~missing] = values[~missing].astype(np.int64)  # stored as Python ints
     return out
-
-
-def _finish_rows(exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(over="ignore"):
-        values = exact.astype(np.float64)
-    flags = (np.isinf(values) & np.isfinite(exact)) | ((values == 0) & (exact != 0))
-    return values, flags
 
 
 # --------------------------------------------------------------------------
@@ -831,7 +855,15 @@ def _title(orders: Sequence[float], kind: str) -> str:
     return f"{what}, p = {names}"
 
 
-def _notes(orders: Sequence[float], kind: str) -> list[str]:
+def order_notes(orders: Sequence[float], kind: str) -> list[str]:
+    """The notes of a result with these orders: which columns are not norms, what a power mean is.
+
+    ``kind`` is ``norm``, ``power`` or ``mean``, as for :func:`column_name`;
+    one sentence per order that needs one.
+
+    >>> order_notes([2.0, 0.5], "norm")
+    ['L0.5: 0 < p < 1 gives a quasi-norm (the triangle inequality fails), not a norm.']
+    """
     notes = []
     for p in orders:
         col = column_name(p, kind)
@@ -874,10 +906,10 @@ def norm_table(
         for acc, col in zip(accs, cols):
             acc.add(col)
     result = Result(_title(orders, kind), [column_name(p, kind) for p in orders], label=label,
-                    notes=_notes(orders, kind))
+                    notes=order_notes(orders, kind))
     for name, acc in zip(names, accs):
         if acc.count == 0:
-            raise ValueError(f"column {name!r} has no values left")
+            raise CoreError(f"column {name!r} has no values left")
         row = [name]
         for p in orders:
             out = acc.evaluate(p, kind)
@@ -895,7 +927,7 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
     (2-D array) and ``keep`` (mask or None), as ``inputs.read_rows`` does.
     """
     result = Result(_title(orders, kind) + " of each row", [column_name(p, kind) for p in orders], label="row",
-                    notes=_notes(orders, kind))
+                    notes=order_notes(orders, kind))
 
     def batches():
         for block in blocks:
@@ -906,7 +938,7 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
                     result.warnings.append(
                         f"{column_name(p, kind)} of row {block.first + i}: the result is outside the float64 range"
                     )
-                cols.append(values if not (p == 0 and kind != "mean") else _count_column(values))
+                cols.append(values if not (p == 0 and kind != "mean") else count_column(values))
             yield ColumnBatch(block.first, cols)
 
     result.batches = batches()

@@ -14,6 +14,7 @@ import numpy as np
 
 from .compare import losses
 from .distributions import t_sf
+from .errors import CoreError
 from .norms import norm
 from .result import Picture, Result, Series
 
@@ -39,7 +40,7 @@ def ball_area(p: float) -> float:
     if p == 2:
         return math.pi
     if not p > 0:
-        raise ValueError(f"the unit ball of p = {p:g} is unbounded; give p > 0")
+        raise CoreError(f"the unit ball of p = {p:g} is unbounded; give p > 0")
     if p >= 0.02:  # Gamma(1 + 2/p) is finite: the direct formula, a few ulp
         return 4.0 * math.gamma(1.0 + 1.0 / p) ** 2 / math.gamma(1.0 + 2.0 / p)
     return 4.0 * math.exp(2.0 * math.lgamma(1.0 + 1.0 / p) - math.lgamma(1.0 + 2.0 / p))

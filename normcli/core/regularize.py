@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import CoreError
 from .norms import NormAccumulator, norm
 from .result import Result
 
@@ -58,7 +59,7 @@ def _num(x) -> str:
 def _finite_nonneg(name: str, value) -> float:
     value = float(value)
     if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise CoreError(f"{name} must be a finite number >= 0, got {value!r}")
     return value
 
 
@@ -84,7 +85,7 @@ class Penalty:
 
     Raises
     ------
-    ValueError
+    CoreError
         For a negative or non-finite strength, max_norm <= 0, or an unknown
         convention or method.
 
@@ -98,7 +99,7 @@ class Penalty:
     >>> Penalty(l1=-1)
     Traceback (most recent call last):
     ...
-    ValueError: the L1 strength must be a finite number >= 0, got -1.0
+    normcli.core.errors.CoreError: the L1 strength must be a finite number >= 0, got -1.0
     """
 
     l2: float = 0.0
@@ -111,13 +112,13 @@ class Penalty:
         self.l2 = _finite_nonneg("the L2 strength", self.l2)
         self.l1 = _finite_nonneg("the L1 strength", self.l1)
         if self.convention not in CONVENTIONS:
-            raise ValueError(f"unknown L2 convention {self.convention!r}; use one of {', '.join(CONVENTIONS)}")
+            raise CoreError(f"unknown L2 convention {self.convention!r}; use one of {', '.join(CONVENTIONS)}")
         if self.l1_method not in L1_METHODS:
-            raise ValueError(f"unknown L1 method {self.l1_method!r}; use one of {', '.join(L1_METHODS)}")
+            raise CoreError(f"unknown L1 method {self.l1_method!r}; use one of {', '.join(L1_METHODS)}")
         if self.max_norm is not None:
             c = float(self.max_norm)
             if not c > 0:  # also rejects nan
-                raise ValueError(f"the max-norm must be > 0, got {c!r}")
+                raise CoreError(f"the max-norm must be > 0, got {c!r}")
             self.max_norm = c
 
     @property
@@ -285,7 +286,7 @@ class Record:
     norm: float
 
 
-class Diverged(ValueError):
+class Diverged(CoreError):
     """The iteration left the float64 range (objective or weights inf or NaN).
 
     Attributes
@@ -411,7 +412,7 @@ def _update_raw(w: np.ndarray, g: np.ndarray, lr: float, penalty: Penalty):
 def _check_lr(lr) -> float:
     lr = float(lr)
     if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"the learning rate --lr must be a finite number > 0, got {lr!r}")
+        raise CoreError(f"the learning rate --lr must be a finite number > 0, got {lr!r}")
     return lr
 
 
@@ -420,9 +421,9 @@ def _vector(x, name: str) -> np.ndarray:
     if a.ndim != 1:
         a = a.ravel()
     if a.size == 0:
-        raise ValueError(f"{name} is empty")
+        raise CoreError(f"{name} is empty")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite")
+        raise CoreError(f"{name} must be finite")
     return a
 
 
@@ -464,7 +465,7 @@ def step(w, g, lr: float, penalty: Penalty) -> Step:
 
     Raises
     ------
-    ValueError
+    CoreError
         For lr <= 0, lengths that differ, non-finite input.
     Diverged
         If the new weights are not finite.
@@ -497,7 +498,7 @@ def step(w, g, lr: float, penalty: Penalty) -> Step:
     w = _vector(w, "--weights")
     g = _vector(g, "--grad")
     if g.size != w.size:
-        raise ValueError(f"--grad has {g.size} value(s) but --weights has {w.size}")
+        raise CoreError(f"--grad has {g.size} value(s) but --weights has {w.size}")
     s = _step_terms(w, g, lr, penalty)
     if not np.isfinite(s.new_w).all():
         raise Diverged(
@@ -516,19 +517,19 @@ def _data(X, y) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (rows are samples), got {X.ndim}-D")
+        raise CoreError(f"X must be a 2-D array (rows are samples), got {X.ndim}-D")
     y = np.ascontiguousarray(y, dtype=np.float64).ravel()
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError("X is empty")
+        raise CoreError("X is empty")
     if y.size != X.shape[0]:
-        raise ValueError(f"y has {y.size} value(s) but X has {X.shape[0]} row(s)")
+        raise CoreError(f"y has {y.size} value(s) but X has {X.shape[0]} row(s)")
     return X, y
 
 
 def _weights_for(X: np.ndarray, w, name: str = "--weights") -> np.ndarray:
     w = _vector(w, name)
     if w.size != X.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} column(s) but {name} has {w.size} value(s)")
+        raise CoreError(f"X has {X.shape[1]} column(s) but {name} has {w.size} value(s)")
     return w
 
 
@@ -625,7 +626,7 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
 
     Raises
     ------
-    ValueError
+    CoreError
         With L1 in the penalty, or when lambda2 = 0 and X has rank < d (the
         minimizer is not unique).
 
@@ -650,11 +651,11 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
     (2.0, 1.0)
     """
     if penalty.l1 > 0:
-        raise ValueError("there is no closed form with --l1 (the L1 penalty); use --steps to iterate")
+        raise CoreError("there is no closed form with --l1 (the L1 penalty); use --steps to iterate")
     X, y = _data(X, y)
     n, d = X.shape
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise ValueError("X and y must be finite")
+        raise CoreError("X and y must be finite")
     lam = n * penalty.c * penalty.l2
     G, h, xbar, ybar = _centered_gram(X, y, intercept)
     A = G + lam * np.eye(d)
@@ -674,7 +675,7 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
         w, _, rank, _ = np.linalg.lstsq(Xa, ya, rcond=None)
         if rank < d:
             what = "the centered X" if intercept else "X"
-            raise ValueError(
+            raise CoreError(
                 f"--solve: the system is singular: {what} has rank {rank} < {d} column(s) and the L2 strength "
                 f"is 0, so the minimizer is not unique; give --l2 > 0")
     b = float(ybar - xbar @ w) if intercept else None
@@ -765,8 +766,8 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
     ------
     Diverged
         When the objective or the weights stop being finite; it carries the
-        last finite state.
-    ValueError
+        last finite state (a CoreError too).
+    CoreError
         For bad arguments.
 
     Notes
@@ -791,15 +792,15 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
     steps_i = int(steps)
     every_i = int(every)
     if steps_i != steps or steps_i < 1:
-        raise ValueError(f"--steps must be a whole number >= 1, got {steps!r}")
+        raise CoreError(f"--steps must be a whole number >= 1, got {steps!r}")
     if every_i != every or every_i < 1:
-        raise ValueError(f"--every must be a whole number >= 1, got {every!r}")
+        raise CoreError(f"--every must be a whole number >= 1, got {every!r}")
     if grad is not None and data is not None:
-        raise ValueError("give either a fixed --grad or data, not both")
+        raise CoreError("give either a fixed --grad or data, not both")
     if intercept and data is None:
-        raise ValueError("an intercept needs data (X, y)")
+        raise CoreError("an intercept needs data (X, y)")
     if b is not None and not intercept:
-        raise ValueError("a starting intercept b needs intercept=True")
+        raise CoreError("a starting intercept b needs intercept=True")
     w = _vector(w, "--weights").copy()
     notes: list[str] = []
     if data is not None:
@@ -817,7 +818,7 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
         else:
             g = _vector(grad, "--grad")
             if g.size != w.size:
-                raise ValueError(f"--grad has {g.size} value(s) but --weights has {w.size}")
+                raise CoreError(f"--grad has {g.size} value(s) but --weights has {w.size}")
             notes.append("the data gradient is held fixed: the same --grad is used at every step "
                          "(it is not recomputed from the weights; give data for that); without data the "
                          "objective is the penalty alone")
@@ -888,7 +889,7 @@ def _step_table(s: Step, penalty: Penalty, title: str, labels, intercept=None, s
     n = s.w.size
     labels = [str(i) for i in range(1, n + 1)] if labels is None else [str(x) for x in labels]
     if len(labels) != n:
-        raise ValueError(f"{len(labels)} label(s) for {n} weight(s)")
+        raise CoreError(f"{len(labels)} label(s) for {n} weight(s)")
     columns = ["w", "data grad"]
     cols = [s.w.tolist(), s.data_grad.tolist()]
     if penalty.l2 > 0:
@@ -1029,6 +1030,18 @@ def trajectory_result(traj: Trajectory, penalty: Penalty, lr: float, labels=None
     title = "trajectory" + (f" (every {every} steps, and the last)" if every > 1 else "")
     result.extra = [Result(title, ["loss", "penalty", "objective", "||w||_2"], rows=rows, label="step", digits=10)]
     return result
+
+
+def thin_records(traj: Trajectory, every: int) -> list:
+    """Keep in ``traj`` the records of every ``every``-th step (and the last); return all of them.
+
+    The trajectory is recorded more densely than its table shows when a
+    picture is drawn (:func:`normcli.core.pictures.plot_every`): the table
+    keeps its rows, the picture gets the returned points.
+    """
+    records = traj.records
+    traj.records = [r for r in records if r.step % every == 0 or r.step == traj.steps]
+    return records
 
 
 def divergence(traj: Trajectory, lr: float) -> str | None:

@@ -29,6 +29,14 @@ class ColumnBatch:
         return list(zip(labels, *(c.tolist() for c in self.columns)))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A reduced value and, when it left the float64 range, why it reads so."""
+
+    value: float | int
+    note: str | None = None
+
+
 @dataclass
 class Series:
     """One labelled set of numbers in a :class:`Picture` (plain lists or 1-D arrays).

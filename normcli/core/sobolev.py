@@ -51,7 +51,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .norms import _EXTENDED, INF, column_name, norm, order_name, scaled
+from .errors import CoreError
+from .norms import INF, column_name, norm, order_name, scaled
+from .precision import EXT
 from .result import Result
 
 #: Accepted values of ``quadrature`` (:func:`sobolev_fd`).
@@ -63,10 +65,9 @@ WEIGHTS = ("bessel", "sum")
 #: Relative tolerance of :func:`grid_step` on each spacing, against the median spacing.
 GRID_RTOL = 1e-6
 
-# The precision of the sums, powers and products: long double where it has a
-# 64-bit (or longer) mantissa, else float64. Looked up at call time, so a test
-# can force the float64 path.
-_F = np.longdouble if _EXTENDED else np.float64
+# The precision of the sums, powers and products is EXT (normcli.core.precision):
+# long double where it has a 64-bit (or longer) mantissa, else float64. Looked up
+# at call time, so a test can force the float64 path by patching this module's EXT.
 
 RECT_NOTE = "integrals are dx * sum |g|^p over the samples (each sample a cell of width dx; no division by the length)"
 TRAPEZOID_NOTE = ("integrals are the trapezoid rule dx * (|g_1|^p/2 + |g_2|^p + ... + |g_N|^p/2) "
@@ -108,11 +109,11 @@ class SobolevOutcome:
 def _samples(f) -> np.ndarray:
     a = np.asarray(f, dtype=np.float64)
     if a.ndim != 1:
-        raise ValueError(f"f must be a one-dimensional array of samples; got {a.ndim} dimensions")
+        raise CoreError(f"f must be a one-dimensional array of samples; got {a.ndim} dimensions")
     if a.size == 0:
-        raise ValueError("f has no samples")
+        raise CoreError("f has no samples")
     if not np.isfinite(a).all():
-        raise ValueError("f has non-finite values")
+        raise CoreError("f has non-finite values")
     return a
 
 
@@ -120,15 +121,15 @@ def _step(dx) -> float:
     try:
         d = float(dx)
     except (TypeError, ValueError):
-        raise ValueError(f"dx must be a positive finite number; got {dx!r}") from None
+        raise CoreError(f"dx must be a positive finite number; got {dx!r}") from None
     if not (math.isfinite(d) and d > 0):
-        raise ValueError(f"dx must be a positive finite number; got {dx!r}")
+        raise CoreError(f"dx must be a positive finite number; got {dx!r}")
     return d
 
 
 def _order_k(k) -> int:
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ValueError(f"k must be a non-negative integer; got {k!r}")
+        raise CoreError(f"k must be a non-negative integer; got {k!r}")
     return int(k)
 
 
@@ -160,7 +161,7 @@ def grid_step(x, rtol: float = GRID_RTOL) -> float:
 
     Raises
     ------
-    ValueError
+    CoreError
         Fewer than 2 values, a non-finite value, x not strictly increasing
         or not uniform; rows are numbered from 1 and the message names the
         first offending one.
@@ -172,26 +173,26 @@ def grid_step(x, rtol: float = GRID_RTOL) -> float:
     >>> grid_step([0.0, 1.0, 2.0, 3.5])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: x is not uniformly spaced: the step from row 3 to row 4 is 1.5, the median step is 1.0 ...
+    normcli.core.errors.CoreError: x is not uniformly spaced: the step from row 3 to row 4 is 1.5, the median step is 1.0 ...
     """
     a = np.asarray(x, dtype=np.float64).ravel()
     if a.size < 2:
-        raise ValueError(f"x needs at least 2 values to give a grid step; got {a.size}")
+        raise CoreError(f"x needs at least 2 values to give a grid step; got {a.size}")
     bad = np.flatnonzero(~np.isfinite(a))
     if bad.size:
-        raise ValueError(f"x has a non-finite value at row {bad[0] + 1}")
+        raise CoreError(f"x has a non-finite value at row {bad[0] + 1}")
     d = np.diff(a)
     down = np.flatnonzero(d <= 0)
     if down.size:
         i = int(down[0])
-        raise ValueError(f"x is not strictly increasing: row {i + 2} (x = {float(a[i + 1])!r}) "
-                         f"follows row {i + 1} (x = {float(a[i])!r})")
+        raise CoreError(f"x is not strictly increasing: row {i + 2} (x = {float(a[i + 1])!r}) "
+                        f"follows row {i + 1} (x = {float(a[i])!r})")
     h = float(np.median(d))
     off = np.flatnonzero(np.abs(d - h) > rtol * h)
     if off.size:
         i = int(off[0])
-        raise ValueError(f"x is not uniformly spaced: the step from row {i + 1} to row {i + 2} is "
-                         f"{float(d[i])!r}, the median step is {h!r} (relative tolerance {rtol:g})")
+        raise CoreError(f"x is not uniformly spaced: the step from row {i + 1} to row {i + 2} is "
+                        f"{float(d[i])!r}, the median step is {h!r} (relative tolerance {rtol:g})")
     step = (float(a[-1]) - float(a[0])) / (a.size - 1)
     if not math.isfinite(step):  # x spans more than the float64 range
         step = float(a[-1] / (a.size - 1) - a[0] / (a.size - 1))
@@ -202,8 +203,8 @@ def grid_step(x, rtol: float = GRID_RTOL) -> float:
 # Numbers as (mantissa, exponent): products and powers beyond the float64 range
 # --------------------------------------------------------------------------
 def _big(x) -> tuple:
-    """x >= 0 as (m, e), x = m * 2^e with m in [0.5, 1) (or 0) of type _F."""
-    m, e = np.frexp(_F(x))
+    """x >= 0 as (m, e), x = m * 2^e with m in [0.5, 1) (or 0) of type EXT."""
+    m, e = np.frexp(EXT(x))
     return m, int(e)
 
 
@@ -213,7 +214,7 @@ def _norm_big(m, e: int) -> tuple:
 
 
 def _big_mul(*factors: tuple) -> tuple:
-    m, e = _F(1), 0
+    m, e = EXT(1), 0
     for fm, fe in factors:
         m, e = _norm_big(m * fm, e + fe)
     return m, e
@@ -223,22 +224,22 @@ def _big_pow(b: tuple, a) -> tuple:
     """b ** a for b > 0 (a Big) and real a."""
     m, e = b
     if m == 0:
-        return b if a > 0 else (_F(INF), 0)
-    a = _F(a)
-    t = _F(e) * a
+        return b if a > 0 else (EXT(INF), 0)
+    a = EXT(a)
+    t = EXT(e) * a
     whole = np.floor(t)
     return _norm_big(m ** a * np.exp2(t - whole), int(whole))
 
 
 def _big_exp(y) -> tuple:
     """exp(y) as a Big, for y beyond the range of exp."""
-    ln2 = np.log(_F(2))
+    ln2 = np.log(EXT(2))
     whole = np.floor(y / ln2)
     return _norm_big(np.exp(y - whole * ln2), int(whole))
 
 
 def _big_ratio(b: tuple, top: tuple):
-    """b / top as a number of type _F (top > 0)."""
+    """b / top as a number of type EXT (top > 0)."""
     with np.errstate(under="ignore"):
         return np.ldexp(b[0] / top[0], b[1] - top[1])
 
@@ -283,7 +284,7 @@ def fornberg_weights(offsets, order: int) -> list[Fraction]:
     z = [Fraction(o) for o in offsets]
     n = len(z)
     if order >= n:
-        raise ValueError(f"a derivative of order {order} needs more than {n} points")
+        raise CoreError(f"a derivative of order {order} needs more than {n} points")
     c = [[Fraction(0)] * (order + 1) for _ in range(n)]
     c[0][0] = Fraction(1)
     c1, c4 = Fraction(1), z[0]
@@ -337,7 +338,7 @@ def _stencil_sums(a: np.ndarray, order: int) -> np.ndarray:
     if order == 0:
         return a.copy()
     if n < min_samples(order):
-        raise ValueError(f"a derivative of order {order} needs at least {min_samples(order)} samples; got {n}")
+        raise CoreError(f"a derivative of order {order} needs at least {min_samples(order)} samples; got {n}")
     h, central, edges = _stencils(order)
     out = np.zeros(n)
     inner = out[h:n - h]
@@ -383,7 +384,7 @@ def sobolev_fd(f, dx, k: int = 1, p: float = 2.0, quadrature: str = "rect") -> S
 
     Raises
     ------
-    ValueError
+    CoreError
         ``f has non-finite values``; ``dx must be a positive finite number;
         got ...``; ``k must be a non-negative integer; got ...``; ``p must
         be > 0 (or inf); got ...``; ``unknown quadrature ...``;
@@ -400,22 +401,22 @@ def sobolev_fd(f, dx, k: int = 1, p: float = 2.0, quadrature: str = "rect") -> S
     try:
         p = float(p)
     except (TypeError, ValueError):
-        raise ValueError(f"p must be > 0 (or inf); got {p!r}") from None
+        raise CoreError(f"p must be > 0 (or inf); got {p!r}") from None
     if not p > 0:
-        raise ValueError(f"p must be > 0 (or inf); got {p!r}")
+        raise CoreError(f"p must be > 0 (or inf); got {p!r}")
     if quadrature not in QUADRATURES:
-        raise ValueError(f"unknown quadrature {quadrature!r}; use one of {', '.join(QUADRATURES)}")
+        raise CoreError(f"unknown quadrature {quadrature!r}; use one of {', '.join(QUADRATURES)}")
     a = _samples(f)
     dx = _step(dx)
     n = a.size
     if n < min_samples(k):
-        raise ValueError(f"sobolev with k={k} needs at least {min_samples(k)} samples; got {n}")
+        raise CoreError(f"sobolev with k={k} needs at least {min_samples(k)} samples; got {n}")
 
     x, sc = scaled(a)  # exact; |x| < 2, so the stencil sums cannot overflow
     finite_p = math.isfinite(p)
     if finite_p and quadrature == "trapezoid":
         end = 2.0 ** (-1.0 / p)  # |end * g|^p = |g|^p / 2
-    inv_p = _F(1) / _F(p) if finite_p else _F(0)
+    inv_p = EXT(1) / EXT(p) if finite_p else EXT(0)
     lp = column_name(p, "norm")
     terms, bigs, warnings = [], [], []
     for j in range(k + 1):
@@ -438,8 +439,8 @@ def sobolev_fd(f, dx, k: int = 1, p: float = 2.0, quadrature: str = "rect") -> S
 
     total = max(bigs, key=_log2)  # the p = inf norm, and the scale of the others
     if finite_p and total[0] != 0:
-        parts = [_big_ratio(b, total) ** _F(p) for b in bigs]  # each <= 1: no overflow
-        total = _big_mul(total, _big_pow(_big(sum(parts, _F(0))), inv_p))
+        parts = [_big_ratio(b, total) ** EXT(p) for b in bigs]  # each <= 1: no overflow
+        total = _big_mul(total, _big_pow(_big(sum(parts, EXT(0))), inv_p))
     value, why = _to_float(total)
     if why:
         warnings.append(f"the W^{{{k},{order_name(p)}}} norm {why}")
@@ -475,8 +476,8 @@ def _weighted_sum(power: np.ndarray, direct, logw) -> tuple[tuple, str | None]:
         lt = logw() + np.log(power)
     top = lt.max()
     rest = np.exp(lt - top).sum()
-    note = (f"the weights exceed the range of {np.dtype(_F).name}: the sum was formed from logarithms "
-            f"(relative accuracy about {float(np.finfo(_F).eps) * float(abs(top)):.0e})")
+    note = (f"the weights exceed the range of {np.dtype(EXT).name}: the sum was formed from logarithms "
+            f"(relative accuracy about {float(np.finfo(EXT).eps) * float(abs(top)):.0e})")
     return _big_mul(_big_exp(top), _big(rest)), note
 
 
@@ -502,7 +503,7 @@ def sobolev_spectral(f, dx, s: float = 1.0, weights: str = "bessel", k: int | No
     k : int, optional
         Only with ``weights="sum"``: the highest derivative.
     p : float
-        Must be 2 (Parseval); anything else is a ValueError.
+        Must be 2 (Parseval); anything else is a CoreError.
 
     Returns
     -------
@@ -513,7 +514,7 @@ def sobolev_spectral(f, dx, s: float = 1.0, weights: str = "bessel", k: int | No
 
     Raises
     ------
-    ValueError
+    CoreError
         p != 2; s negative or not finite; unknown weights; k given with
         ``bessel``; no integer k for ``sum``; and the checks of f and dx.
 
@@ -528,23 +529,23 @@ def sobolev_spectral(f, dx, s: float = 1.0, weights: str = "bessel", k: int | No
     except (TypeError, ValueError):
         p = math.nan
     if p != 2:
-        raise ValueError(f"the spectral method needs p = 2 (Parseval); got p = {p!r}; "
-                         "use finite differences for other p")
+        raise CoreError(f"the spectral method needs p = 2 (Parseval); got p = {p!r}; "
+                        "use finite differences for other p")
     if weights not in WEIGHTS:
-        raise ValueError(f"unknown weights {weights!r}; use one of {', '.join(WEIGHTS)}")
+        raise CoreError(f"unknown weights {weights!r}; use one of {', '.join(WEIGHTS)}")
     try:
         s = float(s)
     except (TypeError, ValueError):
-        raise ValueError(f"s must be a finite number >= 0; got {s!r}") from None
+        raise CoreError(f"s must be a finite number >= 0; got {s!r}") from None
     if not (math.isfinite(s) and s >= 0):
-        raise ValueError(f"s must be a finite number >= 0; got {s!r}")
+        raise CoreError(f"s must be a finite number >= 0; got {s!r}")
     if weights == "bessel":
         if k is not None:
-            raise ValueError("k goes with weights='sum'; the Bessel-potential weights take s")
+            raise CoreError("k goes with weights='sum'; the Bessel-potential weights take s")
     else:
         if k is None:
             if s != int(s):
-                raise ValueError(f"weights='sum' needs an integer order k; got s = {s!r}")
+                raise CoreError(f"weights='sum' needs an integer order k; got s = {s!r}")
             k = int(s)
         k = _order_k(k)
     a = _samples(f)
@@ -552,13 +553,13 @@ def sobolev_spectral(f, dx, s: float = 1.0, weights: str = "bessel", k: int | No
     n = a.size
 
     x, sc = scaled(a)
-    spec = np.fft.rfft(x.astype(_F))  # extended precision where numpy's FFT has it (numpy >= 2)
-    power = (spec.real.astype(_F) ** 2 + spec.imag.astype(_F) ** 2)
+    spec = np.fft.rfft(x.astype(EXT))  # extended precision where numpy's FFT has it (numpy >= 2)
+    power = (spec.real.astype(EXT) ** 2 + spec.imag.astype(EXT) ** 2)
     power[1:] *= 2  # the negative frequencies m = N - 1 .. N/2 + 1 mirror the positive ones
     if n % 2 == 0 and n > 1:
         power[-1] /= 2  # the Nyquist frequency m = N/2 has no mirror
-    two_pi = 2 * np.arccos(_F(-1))
-    xi = (two_pi * np.arange(power.size, dtype=_F) / _F(n)) / _F(dx)
+    two_pi = 2 * np.arccos(EXT(-1))
+    xi = (two_pi * np.arange(power.size, dtype=EXT) / EXT(n)) / EXT(dx)
     xi2 = xi * xi
     # sqrt(dx / N) * sc: the factor that turns sqrt(sum w |F|^2) of the scaled samples into the norm
     outer = _big_mul(_big(sc), _big_pow(_big(dx), 0.5), _big_pow(_big(n), -0.5))
@@ -572,10 +573,10 @@ def sobolev_spectral(f, dx, s: float = 1.0, weights: str = "bessel", k: int | No
 
     if weights == "bessel":
         def w_direct():
-            return (1 + xi2) ** _F(s)
+            return (1 + xi2) ** EXT(s)
 
         def w_log():
-            return _F(s) * np.log1p(xi2)
+            return EXT(s) * np.log1p(xi2)
 
         big, log_note = _weighted_sum(power, w_direct, w_log)
         value = finish(f"the H^{order_name(s)} norm", _big_mul(outer, _big_pow(big, 0.5)))
@@ -649,7 +650,7 @@ def _rounding_share(x: np.ndarray, power: np.ndarray, big: tuple, direct, logw) 
     """
     eps = np.finfo(np.float64).eps
     sigma2 = eps * eps / 12 * float(np.mean(x * x))
-    mult = np.full(power.size, 2.0, dtype=_F)
+    mult = np.full(power.size, 2.0, dtype=EXT)
     mult[0] = 1
     if x.size % 2 == 0 and x.size > 1:
         mult[-1] = 1
