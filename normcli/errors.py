@@ -8,6 +8,10 @@ from __future__ import annotations
 from enum import IntEnum
 
 
+#: What ``--nan`` can do with a missing, non-numeric or non-finite value.
+NAN_POLICIES = ("error", "omit", "propagate")
+
+
 class ExitCode(IntEnum):
     """The documented exit codes of every command."""
 

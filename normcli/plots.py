@@ -18,7 +18,7 @@ import re
 
 from .core.result import Picture, Series
 from .errors import InputError, UsageError
-from .render import safe_text
+from .text import safe_text
 
 #: Image formats :func:`save` writes, chosen by the file extension.
 IMAGE_FORMATS: tuple[str, ...] = (".png", ".svg", ".pdf")

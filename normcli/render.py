@@ -18,20 +18,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import env
 from .core.result import ColumnBatch, Result
+from .text import safe_text
 
 FORMATS = ("auto", "table", "plain", "csv", "json")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe_text(text: str) -> str:
-    r"""Show control characters as escapes so they cannot act on a terminal.
-
-    >>> safe_text("a\x1b[31mb")
-    'a\\x1b[31mb'
-    """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 # --------------------------------------------------------------------------
@@ -179,7 +171,8 @@ def resolve_format(fmt: str, stream=None) -> str:
     """``auto`` -> ``table`` on a terminal, ``plain`` otherwise; decided once here."""
     if fmt != "auto":
         return fmt
-    stream = sys.stdout if stream is None else stream
+    if stream is None or stream is sys.stdout:
+        return "table" if env.current().stdout_tty else "plain"
     isatty = getattr(stream, "isatty", None)
     return "table" if isatty and isatty() else "plain"
 
@@ -278,7 +271,9 @@ def _table(result: Result, precision: int | None, console, out) -> None:
             def on_broken_pipe(self) -> None:  # rich would exit 1; a reader that stopped early is no error
                 raise BrokenPipeError
 
-        console = _Console(file=out, highlight=False)
+        e = env.current()
+        console = _Console(file=out, highlight=False, force_terminal=e.styled, no_color=e.no_color or None,
+                           width=e.columns, height=e.lines) if out is sys.stdout else _Console(file=out, highlight=False)
     digits = precision if precision is not None else result.digits
     rows = [row for batch in result.iter_batches() for row in batch]
     shown = [j for j, name in enumerate(result.columns) if name not in result.hidden]
@@ -322,8 +317,13 @@ def _plain_size() -> tuple[int, int]:
     """The size of a picture in plain output: COLUMNS and LINES when set, else 80 x 24."""
     import shutil
 
-    size = shutil.get_terminal_size((80, 24))
-    return max(40, size.columns), max(12, min(size.lines - 4, 30))
+    e = env.current()
+    if e.columns is None or e.lines is None:
+        size = shutil.get_terminal_size((80, 24))  # the terminal's, for what COLUMNS and LINES leave open
+        columns, lines = e.columns or size.columns, e.lines or size.lines
+    else:
+        columns, lines = e.columns, e.lines
+    return max(40, columns), max(12, min(lines - 4, 30))
 
 
 def _draw(result: Result, out, width: int, height: int, color: bool) -> None:
@@ -632,15 +632,10 @@ def progress(quiet: bool = False) -> Progress | None:
     ``NORMCLI_PROGRESS_DELAY`` (seconds, default 1) sets how long a read
     runs before the bar appears.
     """
-    import os
-
-    if quiet or not (sys.stderr is not None and sys.stderr.isatty()):
+    e = env.current()
+    if quiet or sys.stderr is None or not e.stderr_tty:
         return None
-    try:
-        delay = float(os.environ.get("NORMCLI_PROGRESS_DELAY", "1"))
-    except ValueError:
-        delay = 1.0
-    return Progress(delay)
+    return Progress(e.progress_delay)
 def error(message: str) -> None:
     """The one error voice: ``normcli: error: <message>`` on stderr."""
     sys.stderr.write(f"normcli: error: {safe_text(message).replace(chr(10), ' ')}\n")
