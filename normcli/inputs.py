@@ -51,6 +51,13 @@ _LARGE_FILE = 32 << 20  # a regular file this big goes to polars (when installed
 READERS = ("auto", "numpy", "polars")
 
 _NPY_MAGIC = b"\x93NUMPY"
+
+#: The longest line a text input may have. A longer stretch without a newline is not text (a device
+#: such as /dev/zero, a FIFO that never sends one, a binary file): an error, not a buffer without end.
+MAX_LINE = 64 << 20
+
+#: What normcli reads, said in every refusal of a file it cannot read.
+_READS = "normcli reads CSV, TSV or whitespace-separated text and .npy files"
 _TOKEN_SPLIT = re.compile(r"\s*,\s*|\s+")
 _CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
 
@@ -82,6 +89,9 @@ class InputSpec:
     progress: object = None
     #: The command reading (for the examples of a no-input error).
     command: str = "norm"
+    #: Told a remark about the input that the user should see (a callable taking the text: how a
+    #: first line of numbers was read). None: written to stderr as ``normcli: note: ...``.
+    note: object = None
 
     def __post_init__(self) -> None:
         if self.nan not in NAN_POLICIES:
@@ -94,6 +104,16 @@ class InputSpec:
 
 def _unescape(delimiter: str) -> str:
     return {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(delimiter, delimiter)
+
+
+def _note(spec: InputSpec, message: str) -> None:
+    """Tell the user something about how the input was read (``spec.note``, or stderr)."""
+    if callable(spec.note):
+        spec.note(message)
+        return
+    if sys.stderr is not None:
+        sys.stderr.write(f"normcli: note: {message}\n")
+        sys.stderr.flush()
 
 
 # --------------------------------------------------------------------------
@@ -231,7 +251,7 @@ def _source(spec: InputSpec):
             raise UsageError(f"no input: give values, --file PATH, or pipe data in; e.g. {_example(spec.command)}")
         return stream, "stdin", False
     try:
-        return open(spec.file, "rb"), repr(spec.file), True
+        stream = open(spec.file, "rb")  # noqa: SIM115 - handed to the caller, which closes it
     except FileNotFoundError:
         raise InputError(f"file {spec.file!r} does not exist") from None
     except IsADirectoryError:
@@ -240,6 +260,21 @@ def _source(spec: InputSpec):
         raise InputError(f"file {spec.file!r} cannot be read: permission denied") from None
     except OSError as exc:
         raise InputError(f"file {spec.file!r} cannot be read: {exc.strerror or exc}") from None
+    if _is_device(stream):
+        stream.close()
+        raise InputError(f"{spec.file!r} is a device, not a file of data; {_READS}")
+    return stream, repr(spec.file), True
+
+
+def _is_device(stream) -> bool:
+    """A character device that gives no text (/dev/zero, /dev/urandom, ...): not a terminal, not /dev/null."""
+    try:
+        st = os.fstat(stream.fileno())
+        if not stat.S_ISCHR(st.st_mode) or stream.isatty():
+            return False
+        return st.st_rdev != os.stat(os.devnull).st_rdev
+    except (OSError, AttributeError, ValueError):
+        return False
 
 
 def _isatty(stream) -> bool:
@@ -372,28 +407,61 @@ def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
     buf = bytearray(max(block_size, len(first)))
     buf[: len(first)] = first
     filled = len(first)
+    scanned = 0  # buf[:scanned] holds no newline: each byte is searched once, however long a line grows
     born = time.monotonic()  # when the block being gathered got its first bytes
     read_into = _read_into(stream)
     while True:
         if filled and (filled >= block_size or not _more_ready(stream, _pause(born))):
-            cut = buf.rfind(b"\n", 0, filled) + 1
+            cut = buf.rfind(b"\n", scanned, filled) + 1
             if cut:
+                if filled > MAX_LINE and buf.find(b"\n", scanned, cut) > MAX_LINE:  # only a long line grows buf
+                    raise _LongLine(0)
                 yield bytes(memoryview(buf)[:cut])
                 buf[: filled - cut] = buf[cut:filled]
                 filled -= cut
+                scanned = filled
                 born = time.monotonic()
                 continue
+            scanned = filled
         if filled == len(buf):  # one line fills the buffer: room for more of it
+            if filled > MAX_LINE:
+                raise _LongLine(0)
             buf.extend(bytes(block_size))
         got = read_into(memoryview(buf)[filled:])
         if not got:
             if filled:
                 block = bytes(memoryview(buf)[:filled])
+                last = block.rfind(b"\n") + 1
+                if filled - last > MAX_LINE:
+                    raise _LongLine(block.count(b"\n", 0, last))
                 yield block if block.endswith(b"\n") else block + b"\n"
             return
         if not filled:
             born = time.monotonic()
         filled += got
+
+
+class _LongLine(Exception):
+    """A line longer than MAX_LINE: ``before`` newlines into the block being gathered.
+
+    The reader does not count lines (that costs time on every block); whoever does, and knows the
+    first line of that block, sets ``line`` and the input's name makes it an InputError.
+    """
+
+    def __init__(self, before: int):
+        super().__init__(before)
+        self.before = before
+        self.line: int | None = None
+
+    def at(self, line: int) -> _LongLine:
+        if self.line is None:
+            self.line = line + self.before
+        return self
+
+
+def _long_line_error(where: str, line: int) -> InputError:
+    limit = f"{MAX_LINE >> 20} MiB" if MAX_LINE % (1 << 20) == 0 else f"{MAX_LINE} bytes"
+    return InputError(f"{where}: line {line} is longer than {limit} (no newline found); is this a text file?")
 
 
 def _read_into(stream):
@@ -479,6 +547,15 @@ def _decode(block: bytes, first_line: int) -> str:
         raise InputError(f"line {line}: bytes that are not UTF-8 ({bad!r}); save the file as UTF-8") from None
 
 
+def _refuse_nul(block: bytes, first_line: int, where: str) -> None:
+    """A NUL byte is never text: say the input looks binary (one memchr over the block, no Python loop)."""
+    pos = block.find(b"\x00")
+    if pos >= 0:
+        line = first_line + block.count(b"\n", 0, pos)
+        raise InputError(f"{where or 'the input'} looks like a binary file, not text (a NUL byte on line {line}); "
+                         f"{_READS}")
+
+
 def _lines(block: bytes, first_line: int) -> list[str]:
     text = _decode(block, first_line)
     lines = text.split("\n")
@@ -504,6 +581,7 @@ class _Layout:
     usecols: tuple[int, ...]  # 0-based selected columns
     nan: str
     shape_line: int  # the line whose fields set ncols: the header, or the first data line (for messages)
+    where: str = ""  # the input's name ('data.csv', stdin), for the errors that name it
 
     def column_label(self, j: int) -> str:
         return f"column {self.names[j]!r}" if self.has_header else f"column {j + 1}"
@@ -558,6 +636,11 @@ def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layo
     has_header = spec.header
     if has_header is None:
         has_header = not all(_looks_numeric(f) for f in first_fields if f)
+        if not has_header:
+            body = [probe.split(text) for text in lines[1:]]
+            has_header, remark = _numbers_header(sample[0][0], lines[0], first_fields, body)
+            if remark:
+                _note(spec, remark)
     if has_header:
         names = tuple(f or str(j + 1) for j, f in enumerate(_header_names(lines[0], delimiter)))
         if len(sample) == 1:
@@ -565,7 +648,70 @@ def _layout(spec: InputSpec, sample: list[tuple[int, str]], where: str) -> _Layo
     else:
         names = tuple(str(j + 1) for j in range(len(first_fields)))
     usecols = _select(spec.columns, names, has_header)
-    return _Layout(delimiter, len(names), names, bool(has_header), usecols, spec.nan, sample[0][0])
+    return _Layout(delimiter, len(names), names, bool(has_header), usecols, spec.nan, sample[0][0], where)
+
+
+_UNSIGNED = re.compile(r"[0-9]+\Z")
+_YEARS = (1900, 2100)  # a first line of integers all in this range reads as a header of years
+
+
+def _integer_line(line: str) -> bool:
+    """Whether every field of ``line`` is an unsigned integer written without a point or exponent."""
+    fields = [f for f in re.split(r"[,\t;| ]+", line.strip()) if f]
+    return bool(fields) and all(_UNSIGNED.match(f) for f in fields)
+
+
+def _written_as_decimal(text: str) -> bool:
+    """A number written with a point or an exponent (``0.5``, ``1.0``, ``2e3``), not as an integer."""
+    return any(c in text for c in ".eE")
+
+
+def _numbers_header(lineno: int, line: str, fields: list[str], body: list[list[str]]) -> tuple[bool, str | None]:
+    """Whether a first line of numbers is a header, and a remark for the user (or None).
+
+    Only a line of unsigned integers can be, and only over rows (the
+    sample) whose numbers are all written as decimals, in every column: a
+    data row written with ``%g`` among them shows its integral values as
+    integers (``0``, ``0,1``), so the values must also be far from the
+    rows below. It is a header, said nothing, when every value is far off
+    its column (``2019,2020`` over ``0.5,1.5``: beyond ten times the
+    column's scale), and a header with a remark naming --no-header when the
+    values are the column numbers 0..k-1 or 1..k for three columns or more
+    (pandas' names for unnamed columns). Years, the column numbers of two
+    columns, or a value merely off its column are read as data with a
+    remark naming --header; so is a line of years over rows of integers.
+    """
+    if not fields or not all(_UNSIGNED.match(f) for f in fields):
+        return False, None
+    values = [int(f) for f in fields]
+    k = len(values)
+    years = all(_YEARS[0] <= v <= _YEARS[1] for v in values)
+    ids = k >= 2 and values[0] in (0, 1) and values == list(range(values[0], values[0] + k))
+    rows = [[f.strip() for f in row] for row in body if len(row) == k]
+    texts = [[f for f in column if _looks_numeric(f) and math.isfinite(to_float(f))] for column in zip(*rows)]
+    shown = line.strip() if len(line.strip()) <= 60 else line.strip()[:57] + "..."
+    if not (texts and all(column and all(map(_written_as_decimal, column)) for column in texts)):
+        numbers = [to_float(f) for column in texts for f in column]
+        if years and any(not _YEARS[0] <= v <= _YEARS[1] for v in numbers):
+            return False, (f"line {lineno} ({shown}) looks like a header of years but was read as data; give "
+                           "--header if it is a header (--no-header: data, without this note)")
+        return False, None
+
+    def off(value: int, column: list[str], factor: float) -> bool:
+        numbers = [to_float(f) for f in column]
+        lo, hi = min(numbers), max(numbers)
+        scale = factor * max(hi - lo, abs(lo), abs(hi))
+        return not lo - scale <= value <= hi + scale
+
+    if all(off(v, column, 10) for v, column in zip(values, texts)):
+        return True, None
+    if ids and k >= 3:
+        return True, (f"line {lineno} ({shown}) was read as a header (column numbers over rows of decimals); "
+                      "give --no-header to read it as data")
+    if years or ids or any(off(v, column, 1) for v, column in zip(values, texts)):
+        return False, (f"line {lineno} ({shown}) may be a header (integers over rows of decimals) but was read "
+                       "as data; give --header if it is a header (--no-header: data, without this note)")
+    return False, None
 
 
 def _select(columns: Sequence[str], names: Sequence[str], has_header: bool) -> tuple[int, ...]:
@@ -597,6 +743,7 @@ def _select(columns: Sequence[str], names: Sequence[str], has_header: bool) -> t
 # --------------------------------------------------------------------------
 def _parse_table_block(layout: _Layout, block: bytes, first_line: int) -> np.ndarray:
     """A block of whole lines -> array (rows x selected columns)."""
+    _refuse_nul(block, first_line, layout.where)
     if layout.ncols == 1:
         column = _one_number_per_line(block)
         if column is not None and (layout.nan != "error" or np.isfinite(column).all()):
@@ -633,8 +780,9 @@ def _one_number_per_line(block: bytes) -> np.ndarray | None:
 def _fast_parse(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray | None:
     """numpy's C parser, or None when the block needs the line-by-line path."""
     simple = not _has_any(block, b'"#')  # no quotes, no comments
-    if not any(lines):  # only blank lines (numpy would warn of no data)
-        return np.empty((0, len(layout.usecols)))
+    if not any(map(str.strip, lines)):  # only blank lines (numpy would warn of no data)
+        # in one column an empty line is an empty cell, which --nan rules on: the line-by-line path
+        return None if layout.ncols == 1 and lines else np.empty((0, len(layout.usecols)))
     if len(layout.usecols) != layout.ncols:
         return _selected_columns(layout, block, lines) if simple else None
     try:
@@ -648,6 +796,8 @@ def _fast_parse(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray |
         )
     except ValueError:
         return None
+    if layout.ncols == 1 and arr.shape[0] != _cell_lines(lines, simple):
+        return None  # numpy skipped a blank line: in one column it is an empty cell (--nan decides)
     if arr.size == 0:
         return arr.reshape(0, len(layout.usecols))
     if arr.shape[1] != layout.ncols:
@@ -655,6 +805,13 @@ def _fast_parse(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray |
     if layout.usecols != tuple(range(layout.ncols)):
         arr = arr[:, layout.usecols]
     return _finite_or_none(layout, arr)
+
+
+def _cell_lines(lines: list[str], simple: bool) -> int:
+    """The lines of a one-column block that hold a cell: all but # comment lines (blank ones too)."""
+    if simple:
+        return len(lines)
+    return sum(1 for line in lines if not line.lstrip().startswith("#"))
 
 
 def _finite_or_none(layout: _Layout, arr: np.ndarray) -> np.ndarray | None:
@@ -710,16 +867,24 @@ def _selected_columns(layout: _Layout, block: bytes, lines: list[str]) -> np.nda
         return None
     if one_byte and _count_byte(block, d) != table.size * last:
         return None
+    if layout.ncols == 1 and table.size != len(lines):
+        return None  # a blank line, skipped by numpy, is an empty cell in one column
     arr = np.empty((table.size, len(layout.usecols)))
     for k, j in enumerate(layout.usecols):
         arr[:, k] = table[f"c{j}"]
     return _finite_or_none(layout, arr)
 
 
-def _data_lines(layout: _Layout, lines: list[str], first_line: int) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each data line: blank lines and # comments left out."""
+def _data_lines(layout: _Layout, lines: list[str], first_line: int, blank_cells: bool = False
+                ) -> Iterator[tuple[int, list[str] | None]]:
+    """(line number, fields) of each data line: blank lines and # comments left out.
+
+    With ``blank_cells`` a blank line is kept, as (line number, None).
+    """
     for offset, line in enumerate(lines):
         if _is_skipped(line):
+            if blank_cells and not line.strip():
+                yield first_line + offset, None
             continue
         if "#" in line:
             line = line.split("#", 1)[0]
@@ -729,7 +894,16 @@ def _data_lines(layout: _Layout, lines: list[str], first_line: int) -> Iterator[
 def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarray:
     cells = _Cells(layout.nan)
     rows: list[list[float]] = []
-    for lineno, fields in _data_lines(layout, lines, first_line):
+    # In one column a line is a cell: an empty line is a missing value, as an empty field is in a
+    # wider table (a blank line there has no fields at all and is skipped).
+    blank_cells = layout.ncols == 1
+    for lineno, fields in _data_lines(layout, lines, first_line, blank_cells):
+        if fields is None:
+            if layout.nan == "error":
+                raise InputError(f"line {lineno}, {layout.column_label(0)}: an empty line (missing value); "
+                                 "use --nan omit or --nan propagate")
+            rows.append([math.nan] * len(layout.usecols))
+            continue
         if len(fields) != layout.ncols:
             raise InputError(
                 f"line {lineno}: {len(fields)} field(s), expected {layout.ncols} "
@@ -744,6 +918,7 @@ def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarra
 
 def _parse_row_block(layout: _Layout, block: bytes, first_line: int) -> list[np.ndarray]:
     """--rows: each line a vector of its own length; returns groups of equal-length rows."""
+    _refuse_nul(block, first_line, layout.where)
     lines = _lines(block, first_line)
     fast = _fast_parse(layout, block, lines)
     if fast is not None:
@@ -837,15 +1012,18 @@ def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: in
         yield from _process_pool(func, layout, pending, line, workers, size)
         return
     full = 0
-    for block in pending:
-        yield func(layout, block, line)
-        line += _count_lines(block)
-        full = full + 1 if len(block) >= size // 2 else 0
-        if (full >= _INLINE_BLOCKS and workers >= 2) or (full >= _INLINE_BLOCKS_POLARS and mode == "auto"
-                                                              and polars_ok and _polars_installed()):
-            break
-    else:
-        return
+    try:
+        for block in pending:
+            yield func(layout, block, line)
+            line += _count_lines(block)
+            full = full + 1 if len(block) >= size // 2 else 0
+            if (full >= _INLINE_BLOCKS and workers >= 2) or (full >= _INLINE_BLOCKS_POLARS and mode == "auto"
+                                                                  and polars_ok and _polars_installed()):
+                break
+        else:
+            return
+    except _LongLine as exc:
+        raise exc.at(line) from None
     pl = _import_polars(mode) if mode == "auto" and polars_ok else None
     if pl is not None:
         yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines),
@@ -878,6 +1056,10 @@ def _parse_ahead(parse, blocks: Iterator[bytes], line: int, size: int, workers: 
                     yield queue.popleft().result()[0]
             while queue:
                 yield queue.popleft().result()[0]
+        except _LongLine as exc:
+            while queue:  # the lines before it come first: an error in them is the first error
+                yield queue.popleft().result()[0]
+            raise exc.at(line) from None
         finally:
             for fut in queue:
                 fut.cancel()
@@ -906,7 +1088,7 @@ def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int,
     if newlines is None:
         newlines = _count_lines(block)
     separator = layout.delimiter or ","  # one column: any byte the block does not hold
-    if _has_any(block, b'"#\r') or (layout.delimiter is None and (b"," in block or layout.ncols != 1)):
+    if _has_any(block, b'"#\r\x00') or (layout.delimiter is None and (b"," in block or layout.ncols != 1)):
         return func(layout, block, first_line), newlines
     rows = newlines + (0 if block.endswith(b"\n") or not block else 1)
     last = layout.ncols - 1
@@ -974,6 +1156,10 @@ def _process_pool(func, layout: _Layout, pending: Iterator[bytes], line: int, wo
                         yield _taken(queue, free)
                 while queue:
                     yield _taken(queue, free)
+            except _LongLine as exc:
+                while queue:  # the lines before it come first: an error in them is the first error
+                    yield _taken(queue, free)
+                raise exc.at(line) from None
             finally:
                 for fut, _ in queue:
                     fut.cancel()
@@ -1027,25 +1213,179 @@ def _prepare(spec: InputSpec):
     if src is None:
         return ("argv",)
     stream, where, close = src
-    head = _read_magic(stream)
-    if head == _NPY_MAGIC:
-        data = head + stream.read()
+    try:
+        head = _read_magic(stream)
+        if head.startswith(_NPY_MAGIC):
+            data = head + stream.read()
+            if close:
+                stream.close()
+            return ("npy", _load_npy(data, where), where)
+        _refuse_binary(spec, head, stream, where)
+    except BaseException:
         if close:
             stream.close()
-        return ("npy", _load_npy(data, where), where)
+        raise
     return ("text", stream, where, close, head)
 
 
+#: The first bytes of the files normcli is handed but does not read, and how many it takes to tell.
+_SIGNATURES = (
+    (_NPY_MAGIC, 6),
+    (b"\x1f\x8b", 2),  # gzip
+    (b"BZh", 10),  # bzip2: a level digit, then the magic of a block (or of the end of the stream)
+    (b"\xfd7zXZ\x00", 6),  # xz
+    (b"\x28\xb5\x2f\xfd", 4),  # zstd
+    (b"PAR1", 5),  # Parquet: then binary (Thrift), never text
+    (b"ARROW1", 8),  # Arrow IPC file (Feather v2): then two bytes of padding
+    (b"PK\x03\x04", 4),  # zip (.npz, .xlsx, ...)
+    (b"PK\x05\x06", 4),  # an empty zip
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8),  # OLE2: an old Excel .xls
+    (b"\xff\xfe", 2),  # UTF-16 byte order marks
+    (b"\xfe\xff", 2),
+)
+_MAGIC_READ = 16
+
+
 def _read_magic(stream) -> bytes:
-    """The first bytes, as far as they could start an .npy file; never waits for more."""
+    """The first bytes, as far as they could start a file of a known kind; never waits for more.
+
+    A text input stops after its first read (no signature starts with its
+    first bytes); a file that could be a known format reads on until it can
+    be told (:data:`_SIGNATURES`).
+    """
     read = getattr(stream, "read1", stream.read)
     head = b""
-    while len(head) < len(_NPY_MAGIC) and _NPY_MAGIC.startswith(head):
-        chunk = read(len(_NPY_MAGIC) - len(head))
+    while _wants_more(head):
+        chunk = read(_MAGIC_READ - len(head))
         if not chunk:
             break
         head += chunk
     return head
+
+
+def _wants_more(head: bytes) -> bool:
+    for magic, need in _SIGNATURES:
+        n = min(len(head), len(magic))
+        if head[:n] == magic[:n] and len(head) < need:
+            return True
+    return False
+
+
+def _texty(byte: int) -> bool:
+    return byte in (9, 10, 13) or 32 <= byte < 127
+
+
+def _refuse_binary(spec: InputSpec, head: bytes, stream, where: str) -> None:
+    """An InputError for a compressed, columnar, spreadsheet or other binary file: what it is, what to do."""
+    import shlex
+
+    name = spec.file if spec.file not in (None, "-") else None
+    command = f"normcli {spec.command}"
+
+    def decompress(tool: str) -> str:
+        if name is None:
+            return f"decompress it in the pipe, e.g. ... | {tool} | {command}"
+        return f"decompress it first, e.g. {tool} {shlex.quote(name)} | {command}"
+
+    def python(reader: str, default: str) -> str:
+        return f"convert it first, e.g. in Python: pandas.{reader}({name or default!r}).to_csv('data.csv', index=False)"
+
+    what = hint = None
+    if head.startswith(b"\x1f\x8b"):
+        what, hint = "a gzip-compressed file", decompress("gzip -dc")
+    elif head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        what, hint = "a bzip2-compressed file", decompress("bzip2 -dc")
+    elif head.startswith(b"\xfd7zXZ\x00"):
+        what, hint = "an xz-compressed file", decompress("xz -dc")
+    elif head.startswith(b"\x28\xb5\x2f\xfd"):
+        what, hint = "a zstd-compressed file", decompress("zstd -dc")
+    elif head.startswith(b"PAR1") and len(head) > 4 and not _texty(head[4]):
+        what, hint = "a Parquet file", python("read_parquet", "data.parquet")
+    elif head.startswith(b"ARROW1\x00\x00"):
+        what, hint = "an Arrow IPC (Feather) file", python("read_feather", "data.feather")
+    elif head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        what, hint = _zip_kind(_zip_names(head, stream), name, command)
+    elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        what, hint = "an old Excel workbook (.xls) or another OLE2 Office file", (
+            f"save the sheet as CSV, or in Python: pandas.read_excel({name or 'data.xls'!r})"
+            ".to_csv('data.csv', index=False)")
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head):
+        raise InputError(f"{where} is UTF-16 text; save the file as UTF-8")
+    if what is not None:
+        raise InputError(f"{where} is {what}; {_READS} ({hint})")
+    _refuse_nul(head, 1, where)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """ASCII text in UTF-16: every other byte a NUL (and only those)."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (not odd.strip(b"\x00") and b"\x00" not in even) or (not even.strip(b"\x00") and b"\x00" not in odd)
+
+
+#: Bytes of a piped zip read to find the names inside (a file is read by its central directory).
+_ZIP_PEEK = 16 << 20
+
+
+def _zip_names(head: bytes, stream) -> list[str]:
+    """The names of the members of a zip archive that begins with ``head`` (as many as can be found)."""
+    import zipfile
+
+    start = _file_offset(stream)
+    if start is not None:
+        try:
+            with zipfile.ZipFile(stream) as archive:
+                return archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+            stream.seek(start)
+    data = head + stream.read(_ZIP_PEEK)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+        pass
+    names: list[str] = []  # a zip cut short: walk its local headers from the start
+    pos = 0
+    while len(names) < 1000 and data.startswith(b"PK\x03\x04", pos) and pos + 30 <= len(data):
+        flags = int.from_bytes(data[pos + 6 : pos + 8], "little")
+        size = int.from_bytes(data[pos + 18 : pos + 22], "little")
+        name_len = int.from_bytes(data[pos + 26 : pos + 28], "little")
+        extra_len = int.from_bytes(data[pos + 28 : pos + 30], "little")
+        names.append(data[pos + 30 : pos + 30 + name_len].decode("utf-8", "replace"))
+        if flags & 8 or size == 0xFFFFFFFF:  # sizes after the data, or zip64: no walking on
+            break
+        pos += 30 + name_len + extra_len + size
+    return names
+
+
+def _zip_kind(names: list[str], name: str | None, command: str) -> tuple[str, str]:
+    """What a zip archive holding ``names`` is, and what to do with it."""
+    import shlex
+
+    files = [n for n in names if not n.endswith("/")]
+    shown = name or "data.xlsx"
+    excel = f"save the sheet as CSV, or in Python: pandas.read_excel({shown!r}).to_csv('data.csv', index=False)"
+    if any(n.startswith("xl/") for n in names):
+        return "an Excel workbook (.xlsx)", excel
+    if files and all(n.endswith(".npy") for n in files):
+        arrays = [n[: -len(".npy")] for n in files]
+        listed = ", ".join(repr(a) for a in arrays[:5]) + (", ..." if len(arrays) > 5 else "")
+        first = arrays[0]
+        return "a NumPy .npz archive", (
+            f"save one of its arrays ({listed}) as .npy, e.g. in Python: "
+            f"numpy.save({first + '.npy'!r}, numpy.load({name or 'data.npz'!r})[{first!r}])")
+    if "[Content_Types].xml" in names or any(n.startswith(("docProps/", "_rels/")) for n in names):
+        return "an Office document (.xlsx, .docx or .pptx)", excel
+    if "mimetype" in names:
+        return "an OpenDocument file (.ods, .odt)", "save the sheet as CSV first"
+    texts = [n for n in files if n.lower().endswith((".csv", ".tsv", ".txt", ".dat"))] or files
+    if not texts:
+        return "an empty zip archive", "it holds no file"
+    member = shlex.quote(texts[0])
+    if name is None:
+        return "a zip archive", f"extract the file inside first, e.g. unzip -p FILE.zip {member} | {command}"
+    return "a zip archive", f"extract the file inside first, e.g. unzip -p {shlex.quote(name)} {member} | {command}"
 
 
 def _load_npy(data: bytes, where: str) -> np.ndarray:
@@ -1110,30 +1450,42 @@ def _is_regular(stream) -> bool:
     return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
 
 
-def _text_start(spec: InputSpec, stream, where: str, head: bytes, size: int | None = None):
-    """Read until the layout is known; return (layout, blocks, first line of blocks)."""
+def _text_start(spec: InputSpec, stream, where: str, head: bytes, size: int | None = None,
+                streaming: bool = False):
+    """Read until the layout is known; return (layout, blocks, first line of blocks).
+
+    ``streaming`` (--rows, whose results go out as the lines come): a
+    first line of numbers is decided on at once, without waiting on a slow
+    pipe for the rows that could show it to be a header of integers.
+    """
     blocks = _blocks(stream, head, size)
     if spec.progress is not None:
         blocks = _metered(blocks, stream, spec.progress)
     sample: list[tuple[int, str]] = []
     consumed: list[bytes] = []
     line = 1
-    for block in blocks:
-        if line == 1 and block.startswith(b"\xef\xbb\xbf"):
-            block = block[3:]
-        consumed.append(block)
-        if len(sample) < 50:
-            cut = block.rfind(b"\n", 0, 1 << 16) + 1  # a sample is enough: the first 64 KiB of lines
-            for i, text in enumerate(_lines(block[:cut] or block, line)):
-                if not _is_skipped(text):
-                    sample.append((line + i, text.split("#", 1)[0] if "#" in text else text))
-                    if len(sample) >= 50:
-                        break
-        line += _count_lines(block)
-        # Enough to tell the header and the delimiter: do not wait on a slow
-        # pipe for more (a first line of numbers is data, not a header).
-        if len(sample) >= 2 or (sample and spec.header is not True and _numeric_line(sample[0][1])):
-            break
+    try:
+        for block in blocks:
+            if line == 1 and block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            _refuse_nul(block, line, where)
+            consumed.append(block)
+            if len(sample) < 50:
+                cut = block.rfind(b"\n", 0, 1 << 16) + 1  # a sample is enough: the first 64 KiB of lines
+                for i, text in enumerate(_lines(block[:cut] or block, line)):
+                    if not _is_skipped(text):
+                        sample.append((line + i, text.split("#", 1)[0] if "#" in text else text))
+                        if len(sample) >= 50:
+                            break
+            line += _count_lines(block)
+            # Enough to tell the header and the delimiter: do not wait on a slow pipe for more
+            # when a first line of numbers can only be data; a line of integers may be a header
+            # (2019,2020), which the rows below tell (unless the results stream).
+            if len(sample) >= 2 or (sample and spec.header is not True and _numeric_line(sample[0][1])
+                                    and (spec.header is False or streaming or not _integer_line(sample[0][1]))):
+                break
+    except _LongLine as exc:
+        raise _long_line_error(where, exc.at(line).line) from None
     layout = _layout(spec, sample, where)
     data = b"".join(consumed)
     skip = 0
@@ -1176,7 +1528,7 @@ def _columns(spec: InputSpec, kind: tuple) -> Columns:
     layout, blocks, first = _text_start(spec, stream, where, head)
     names = [layout.names[j] for j in layout.usecols]
     chunks = _rows_metered(_parallel_map(_parse_table_block, layout, blocks, first, large), spec.progress, len)
-    chunks = _closing(chunks, stream if close else None)
+    chunks = _closing(chunks, stream if close else None, where)
     return Columns(names, _nonempty(chunks, where), spec.nan)
 
 
@@ -1242,11 +1594,11 @@ def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
     _, stream, where, close, head = kind
     large = _large_file(stream)
     size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
-    layout, blocks, first = _text_start(spec, stream, where, head, size)
+    layout, blocks, first = _text_start(spec, stream, where, head, size, streaming=True)
     groups = _rows_metered(_parallel_map(_parse_row_block, layout, blocks, first, large, size), spec.progress,
                            lambda gs: sum(len(g) for g in gs))
     flat = (g for gs in groups for g in gs)
-    return _row_blocks(_closing(flat, stream if close else None), spec.nan)
+    return _row_blocks(_closing(flat, stream if close else None, where), spec.nan)
 
 
 def read_matrix(spec: InputSpec) -> tuple[list[str], np.ndarray]:
@@ -1355,9 +1707,12 @@ def _nonempty(chunks: Iterator[np.ndarray], where: str) -> Iterator[np.ndarray]:
         raise InputError(f"{where} holds no data rows")
 
 
-def _closing(items: Iterator, stream) -> Iterator:
+def _closing(items: Iterator, stream, where: str = "the input") -> Iterator:
+    """``items``, then ``stream`` closed; a line too long for text, found while reading, named as an error."""
     try:
         yield from items
+    except _LongLine as exc:
+        raise _long_line_error(where, exc.line or 1) from None
     finally:
         if stream is not None:
             stream.close()
