@@ -50,7 +50,10 @@ def markdown_table(rows: list[Row]) -> str:
     def esc(text: str) -> str:
         return str(text).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join(["---", "---", "---:", "---:", "---:", "---:", "---"]) + "|"]
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join(["---", "---", "---:", "---:", "---:", "---:", "---"]) + "|",
+    ]
     for r in rows:
         cells = [
             r.group,

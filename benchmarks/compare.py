@@ -23,7 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    Row, find_normcli, interpreter_of, median, print_suite, progress, scratch_dir, time_once, warm_cache,
+    Row,
+    find_normcli,
+    interpreter_of,
+    median,
+    print_suite,
+    progress,
+    scratch_dir,
+    time_once,
+    warm_cache,
     write_normal_csv,
 )
 
@@ -86,7 +94,8 @@ def run(quick: bool = False) -> list[Row]:
                         mb / t["normcli"], ratio="1.00",
                         check=f"metrics, DM-HLN, Wilcoxon, Holm, large-sample bootstrap CI (n={reps})"))
         for k in ("script", "script B=200"):
-            rows.append(Row("compare-models", f"numpy/scipy script ({k.replace('script', '').strip() or 'no bootstrap'})",
+            rows.append(Row("compare-models",
+                            f"numpy/scipy script ({k.replace('script', '').strip() or 'no bootstrap'})",
                             t[k], mb / t[k], ratio=f"{t[k] / t['normcli']:.2f}",
                             check="script time / normcli time (loadtxt, ttest_rel, wilcoxon"
                                   + (", 200 resamples)" if "B" in k else ")")))

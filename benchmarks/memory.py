@@ -30,8 +30,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    Row,
+    find_normcli,
+    interpreter_of,
     print_suite,
-    Row, find_normcli, interpreter_of, progress, scratch_dir, write_normal_csv,
+    progress,
+    scratch_dir,
+    write_normal_csv,
 )
 
 GNU_TIME = "/usr/bin/time"

@@ -24,7 +24,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    Row, find_normcli, median, need_tools, print_suite, progress, scratch_dir, warm_cache, write_normal_csv,
+    Row,
+    find_normcli,
+    median,
+    need_tools,
+    print_suite,
+    progress,
+    scratch_dir,
+    warm_cache,
+    write_normal_csv,
 )
 
 TARGET_MAWK = 2.0

@@ -22,8 +22,8 @@ import startup  # noqa: E402
 import throughput  # noqa: E402
 from _common import find_normcli, interpreter_of, machine_line, markdown_table, need_tools, progress  # noqa: E402
 
-SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "rows": rows.run, "compare": compare.run,
-          "regstep": regstep.run}
+SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "rows": rows.run,
+          "compare": compare.run, "regstep": regstep.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    Row,
+    find_normcli,
+    interpreter_of,
+    median,
     print_suite,
-    Row, find_normcli, interpreter_of, median, progress, scratch_dir, time_once,
+    progress,
+    scratch_dir,
+    time_once,
 )
 
 TARGET = 1.3
@@ -122,7 +128,8 @@ def run(quick: bool = False) -> list[Row]:
         for label, ts in t_o.items():
             mo = median(ts)
             rows.append(Row("startup", label, mo, ratio=f"{mo / mb:.2f}",
-                            check=f"<= {TARGET}: {'PASS' if mo / mb <= TARGET else 'FAIL'} (n={reps}, min {min(ts):.3f})"))
+                            check=f"<= {TARGET}: {'PASS' if mo / mb <= TARGET else 'FAIL'} "
+                                  f"(n={reps}, min {min(ts):.3f})"))
         rows.append(Row("startup", "python baseline_typer_numpy.py 1,2,3 | cat", mb, ratio="1.00",
                         check=f"typer+numpy baseline (n={reps}, min {min(t_b):.3f})"))
         rows.append(Row("startup", "normcli --help | cat", mh, ratio=f"{mh / mb:.2f}",

@@ -28,8 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    Row,
+    find_normcli,
+    interpreter_of,
+    median,
+    need_tools,
     print_suite,
-    Row, find_normcli, interpreter_of, median, need_tools, progress, scratch_dir, warm_cache,
+    progress,
+    scratch_dir,
+    warm_cache,
     write_normal_csv,
 )
 
@@ -131,7 +138,7 @@ def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python:
     times: dict[str, list[float]] = {k: [] for k, *_ in runnable}
     outs: dict[str, str] = {}
     for rep in range(reps):
-        for key, label, argv, env in runnable:
+        for key, _label, argv, env in runnable:
             progress(f"{group}: run {rep + 1}/{reps}: {key}")
             dt, out = _time(argv, path, env, piped)
             times[key].append(dt)
@@ -148,7 +155,7 @@ def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python:
 
     v_n, v_np, v_mawk = num("normcli"), num("numpy") if reference is None else reference, num("mawk")
     rows = []
-    for key, label, argv, env in runnable:
+    for key, label, _argv, _env in runnable:
         t = med[key]
         note = f"n={reps}, min {min(times[key]):.2f} s"
         if key == "normcli":
@@ -178,7 +185,7 @@ def _bench_file(path: Path, size: int, n: int, ncols: int, normcli: str, python:
             v = num(key)
             note = f"= {v!r}; " + note if v is not None else note
         rows.append(Row(group, label, t, size / t / 1e6, ratio=f"{t / t_norm:.2f}", check=note))
-    for key, label, why in skipped:
+    for _key, label, why in skipped:
         rows.append(Row(group, label, check=why))
     return rows, v_np
 
@@ -205,7 +212,8 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    print_suite(run, argv, legend="Ratio = the tool's median time / normcli's median time (above 1: slower than normcli).")
+    print_suite(run, argv,
+                legend="Ratio = the tool's median time / normcli's median time (above 1: slower than normcli).")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-
 #: What ``--nan`` can do with a missing, non-numeric or non-finite value.
 NAN_POLICIES = ("error", "omit", "propagate")
 
@@ -28,9 +27,27 @@ class NormcliError(Exception):
 
 
 class InputError(NormcliError):
-    """The data is wrong: names the line, column and text where it can."""
+    """The data is wrong: names the line, column and text where it can.
+
+    ``advice`` is what the message ends with to say how to get past it
+    (``; use --nan omit or --nan propagate``); a caller for which that
+    advice does not hold (weights must simply be finite) uses :attr:`fact`,
+    the message without it, instead of editing the text.
+
+    >>> e = InputError("line 2: 'x' is not a finite number", advice="; use --nan omit")
+    >>> str(e), e.fact
+    ("line 2: 'x' is not a finite number; use --nan omit", "line 2: 'x' is not a finite number")
+    """
 
     exit_code = ExitCode.DATA
+
+    def __init__(self, fact: str, advice: str = "") -> None:
+        super().__init__(fact + advice)
+        self.fact = fact
+        self.advice = advice
+
+    def __reduce__(self):  # from a worker process, with its parts
+        return (type(self), (self.fact, self.advice))
 
 
 class UsageError(NormcliError):

@@ -29,13 +29,16 @@ import stat
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .errors import InputError, UsageError
-
-NAN_POLICIES = ("error", "omit", "propagate")
+from . import env
+from .errors import NAN_POLICIES, InputError, UsageError
+from .sources.table import NAN_ADVICE, Columns, RowBlock
+from .sources.table import nonempty as _nonempty
+from .sources.table import row_blocks as _row_blocks
+from .sources.table import select as _select
 
 #: Bytes read from a text input at a time (then cut back to a whole line).
 BLOCK_SIZE = 3 << 20
@@ -57,7 +60,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 MAX_LINE = 64 << 20
 
 #: What normcli reads, said in every refusal of a file it cannot read.
-_READS = "normcli reads CSV, TSV or whitespace-separated text and .npy files"
+_READS = "normcli reads CSV, TSV or whitespace-separated text (compressed or not), .npy, Parquet and Arrow files"
 _TOKEN_SPLIT = re.compile(r"\s*,\s*|\s+")
 _CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
 
@@ -78,7 +81,8 @@ class InputSpec:
     """
 
     values: Sequence[str] = ()
-    file: str | None = None
+    #: A path, ``-`` (stdin), or several paths (globs expanded) read as one table.
+    file: str | Sequence[str] | None = None
     columns: Sequence[str] = ()
     delimiter: str | None = None
     header: bool | None = None
@@ -151,14 +155,11 @@ class _Cells:
             if self.nan == "error":
                 what = _describe(text)
                 if what.startswith("an empty"):
-                    raise InputError(f"{where}: {what}; use --nan omit or --nan propagate") from None
+                    raise InputError(f"{where}: {what}", NAN_ADVICE) from None
                 raise InputError(f"{where}: {what} is not a number") from None
             return math.nan
         if self.nan == "error" and not math.isfinite(value):
-            raise InputError(
-                f"{where}: {text.strip()!r} is not a finite number; "
-                "use --nan omit or --nan propagate"
-            )
+            raise InputError(f"{where}: {text.strip()!r} is not a finite number", NAN_ADVICE)
         return value
 
 
@@ -166,7 +167,8 @@ def parse_tokens(tokens: Sequence[str], nan: str = "error", what: str = "the val
     """Numbers from command-line tokens: commas and/or whitespace separate them.
 
     ``what`` names the tokens in an error when there is one token (an
-    option's value: ``--target``); several are "argument i".
+    option's value: ``--target``; "" names only the value); several are
+    "argument i".
 
     >>> parse_tokens(["1,2", "3 4", "-5e-1"]).tolist()
     [1.0, 2.0, 3.0, 4.0, -0.5]
@@ -179,55 +181,13 @@ def parse_tokens(tokens: Sequence[str], nan: str = "error", what: str = "the val
             continue
         for j, piece in enumerate(_TOKEN_SPLIT.split(stripped), 1):
             where = f"argument {i}" if len(tokens) > 1 else what
-            out.append(cells.convert(piece, f"{where}, value {j}"))
+            out.append(cells.convert(piece, f"{where}, value {j}" if where else f"value {j}"))
     return np.array(out, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------
 # Parsed inputs
 # --------------------------------------------------------------------------
-@dataclass
-class Columns:
-    """Named column vectors, delivered chunk by chunk.
-
-    Iterate :meth:`chunks` once; each item holds one array per column with
-    the NaN policy already applied (with ``omit``, non-finite values are
-    gone and counted in :attr:`omitted`).
-    """
-
-    names: list[str]
-    _chunks: Iterator[np.ndarray]
-    nan: str = "error"
-    omitted: dict[str, int] = field(default_factory=dict)
-
-    def chunks(self) -> Iterator[list[np.ndarray]]:
-        for block in self._chunks:
-            if block.ndim == 1:
-                block = block.reshape(-1, 1)
-            cols = [block[:, j] for j in range(block.shape[1])]
-            if self.nan == "omit":
-                for j, col in enumerate(cols):
-                    finite = np.isfinite(col)
-                    if not finite.all():
-                        cols[j] = col[finite]
-                        name = self.names[j]
-                        self.omitted[name] = self.omitted.get(name, 0) + int(col.size - finite.sum())
-            yield cols
-
-
-@dataclass
-class RowBlock:
-    """Consecutive rows of one length: ``data[i]`` is row ``first + i`` (1-based).
-
-    ``keep`` marks the cells to use (``None``: all of them); with
-    ``--nan omit`` the non-finite cells are not kept.
-    """
-
-    first: int
-    data: np.ndarray
-    keep: np.ndarray | None = None
-
-
 # --------------------------------------------------------------------------
 # Opening the source
 # --------------------------------------------------------------------------
@@ -247,7 +207,7 @@ def _source(spec: InputSpec):
         return None
     if spec.file is None or spec.file == "-":
         stream = _stdin(spec)
-        if spec.file is None and _isatty(stream):
+        if spec.file is None and (env.current().stdin_tty if spec.stdin is None else _isatty(stream)):
             raise UsageError(f"no input: give values, --file PATH, or pipe data in; e.g. {_example(spec.command)}")
         return stream, "stdin", False
     try:
@@ -286,7 +246,7 @@ def stdin_piped() -> bool:
     """True when stdin is a pipe, a file or a socket: something was sent (not a terminal, not /dev/null)."""
     import stat
 
-    if sys.stdin is None or _isatty(sys.stdin):
+    if sys.stdin is None or env.current().stdin_tty:
         return False
     try:
         mode = os.fstat(sys.stdin.fileno()).st_mode
@@ -301,15 +261,7 @@ def read_flat_vector(spec: InputSpec) -> np.ndarray:
     For options such as regstep's --weights and --grad: the output of
     another call (one value per line) and a row like ``0.5,-1.2,2`` both work.
     """
-    kind = _prepare(spec)
-    if kind[0] == "argv":
-        return parse_tokens(spec.values, spec.nan)
-    if kind[0] == "npy":
-        arr = kind[1]
-    else:
-        cols = _columns(spec, kind)
-        parts = [np.column_stack(c) for c in cols.chunks()]
-        arr = np.concatenate(parts) if parts else np.empty((0, 1))
+    arr = _prepare(spec).vector(spec)
     if arr.ndim == 1 or 1 in arr.shape:
         return arr.ravel()
     raise InputError(f"a vector is one column or one row; this has {arr.shape[0]} rows and {arr.shape[1]} columns")
@@ -714,30 +666,6 @@ def _numbers_header(lineno: int, line: str, fields: list[str], body: list[list[s
     return False, None
 
 
-def _select(columns: Sequence[str], names: Sequence[str], has_header: bool) -> tuple[int, ...]:
-    if not columns:
-        return tuple(range(len(names)))
-    picked = []
-    for c in columns:
-        if has_header and c in names:
-            picked.append(names.index(c))
-            continue
-        try:
-            index = int(c)
-        except ValueError:
-            if has_header:
-                available = ", ".join(repr(n) for n in names)
-                raise UsageError(f"no column named {c!r}; the columns are {available}") from None
-            raise UsageError(
-                f"no column named {c!r}: the input has no header; select columns by 1-based index "
-                f"(1 to {len(names)})"
-            ) from None
-        if not 1 <= index <= len(names):
-            raise UsageError(f"--column {index} is out of range: the input has {len(names)} column(s)")
-        picked.append(index - 1)
-    return tuple(picked)
-
-
 # --------------------------------------------------------------------------
 # Parsing one block (runs in worker processes for large inputs)
 # --------------------------------------------------------------------------
@@ -900,8 +828,8 @@ def _slow_parse(layout: _Layout, lines: list[str], first_line: int) -> np.ndarra
     for lineno, fields in _data_lines(layout, lines, first_line, blank_cells):
         if fields is None:
             if layout.nan == "error":
-                raise InputError(f"line {lineno}, {layout.column_label(0)}: an empty line (missing value); "
-                                 "use --nan omit or --nan propagate")
+                raise InputError(f"line {lineno}, {layout.column_label(0)}: an empty line (missing value)",
+                                 NAN_ADVICE)
             rows.append([math.nan] * len(layout.usecols))
             continue
         if len(fields) != layout.ncols:
@@ -954,7 +882,7 @@ def _ignore_sigint() -> None:
 
 
 def _reader() -> str:
-    mode = os.environ.get("NORMCLI_READER", "auto").strip().lower() or "auto"
+    mode = env.current().reader
     if mode not in READERS:
         raise UsageError(f"NORMCLI_READER must be one of {', '.join(READERS)}, not {mode!r}")
     return mode
@@ -1198,7 +1126,7 @@ def _chain(first, rest: Iterator) -> Iterator:
 
 
 def _workers() -> int:
-    override = os.environ.get("NORMCLI_WORKERS")
+    override = env.current().workers
     if override and override.isdigit():
         return int(override)
     return min(2, os.cpu_count() or 1)
@@ -1208,24 +1136,166 @@ def _workers() -> int:
 # Public entry points
 # --------------------------------------------------------------------------
 def _prepare(spec: InputSpec):
-    """Open the source; return ("argv"|"npy"|"text", payload...)."""
+    """The source of ``spec``'s input: an object with ``columns(spec)`` and ``rows(spec)`` (see ``sources``)."""
+    files = _file_list(spec)
+    if len(files) > 1:
+        from .sources.many import Many
+
+        return Many([replace(spec, file=f) for f in files], _open_one)
+    return _open_one(replace(spec, file=files[0]) if files else spec)
+
+
+def _file_list(spec: InputSpec) -> list[str]:
+    """The files of ``--file`` (repeatable), quoted globs expanded in sorted order; [] for values or stdin."""
+    if spec.file is None:
+        return []
+    given = [spec.file] if isinstance(spec.file, str) else list(spec.file)
+    if spec.values and given:
+        raise UsageError("give values as arguments or --file, not both")
+    files: list[str] = []
+    for pattern in given:
+        if pattern == "-" or os.path.exists(pattern) or not _GLOB.search(pattern):
+            files.append(pattern)
+            continue
+        import glob
+
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            raise InputError(f"no file matches {pattern!r}")
+        files.extend(matches)
+    if files.count("-") > 1:
+        raise UsageError("stdin (-) can be read only once")
+    return files
+
+
+_GLOB = re.compile(r"[*?[]")
+
+
+def _open_one(spec: InputSpec):
+    """The source of one file (or of the values, or stdin), told by its first bytes."""
+    from . import sources
+
     src = _source(spec)
     if src is None:
-        return ("argv",)
+        return _Argv()
     stream, where, close = src
     try:
         head = _read_magic(stream)
+        packed = sources.compression_kind(head)
+        if packed is not None:
+            from .sources.compressed import open_stream
+
+            stream, close = open_stream(packed, stream, where, head, owns=close), True
+            head = _read_magic(stream)
         if head.startswith(_NPY_MAGIC):
             data = head + stream.read()
             if close:
                 stream.close()
-            return ("npy", _load_npy(data, where), where)
+            return _Npy(_load_npy(data, where), where)
+        kind = sources.columnar_kind(head)
+        if kind is not None:
+            from .sources.columnar import ColumnarSource
+
+            path = spec.file if packed is None and spec.file not in (None, "-") else None
+            return ColumnarSource(kind, stream if close or path is None else None, where, path, head)
         _refuse_binary(spec, head, stream, where)
     except BaseException:
         if close:
             stream.close()
         raise
-    return ("text", stream, where, close, head)
+    return _Text(stream, where, close, head)
+
+
+class _Argv:
+    """The values on the command line: one vector (or, for --rows, one per argument)."""
+
+    where = "the values"
+    length = None
+
+    def columns(self, spec: InputSpec) -> Columns:
+        values = parse_tokens(spec.values, spec.nan)
+        if values.size == 0:
+            raise InputError("no values were given")
+        if spec.columns:
+            raise UsageError("--column selects columns of a file; the values were given as arguments")
+        return Columns(["x"], _checked_npy(values, spec.nan), spec.nan, header=["x"])
+
+    def rows(self, spec: InputSpec) -> Iterator[RowBlock]:
+        if spec.columns:
+            raise UsageError("--column selects columns of a file; the values were given as arguments")
+        rows = [parse_tokens([t], spec.nan) for t in spec.values if t.strip().strip(",")]
+        if not rows:
+            raise InputError("no values were given")
+        return _row_blocks(iter(rows), spec.nan)
+
+    def table(self, spec: InputSpec) -> Columns:
+        raise UsageError("this reads a table from a file or stdin")
+
+    def vector(self, spec: InputSpec) -> np.ndarray:
+        return parse_tokens(spec.values, spec.nan)
+
+
+class _Npy:
+    """A 1-D or 2-D ``.npy`` array (loaded with allow_pickle=False); its columns are named 1, 2, ..."""
+
+    def __init__(self, arr: np.ndarray, where: str) -> None:
+        self.arr, self.where, self.length = arr, where, arr.shape[0]
+        self.header = [str(j + 1) for j in range(1 if arr.ndim == 1 else arr.shape[1])]
+
+    def columns(self, spec: InputSpec) -> Columns:
+        if self.arr.ndim == 1 and not spec.columns:
+            return Columns(["x"], _checked_npy(self.arr, spec.nan, self.where), spec.nan, header=self.header)
+        # a 1-D array is one column: -c 1 selects it
+        names, chunks = _npy_selection(self.arr.reshape(-1, 1) if self.arr.ndim == 1 else self.arr, spec, self.where)
+        return Columns(names, chunks, spec.nan, header=self.header)
+
+    def rows(self, spec: InputSpec) -> Iterator[RowBlock]:
+        _, chunks = _npy_selection(self.arr.reshape(1, -1) if self.arr.ndim == 1 else self.arr, spec, self.where)
+        return _row_blocks(chunks, spec.nan)
+
+    def table(self, spec: InputSpec) -> Columns:
+        if self.arr.ndim == 1:
+            raise InputError("a table needs a 2-D array; the .npy file is 1-D")
+        return self.columns(spec)
+
+    def vector(self, spec: InputSpec) -> np.ndarray:
+        return self.arr
+
+
+class _Text:
+    """CSV, TSV or whitespace-separated text, read in blocks of whole lines and parsed ahead."""
+
+    length = None
+
+    def __init__(self, stream, where: str, close: bool, head: bytes) -> None:
+        self.stream, self.where, self.close, self.head = stream, where, close, head
+        self.header: list[str] = []
+
+    def columns(self, spec: InputSpec) -> Columns:
+        large = _large_file(self.stream)
+        layout, blocks, first = _text_start(spec, self.stream, self.where, self.head)
+        self.header = list(layout.names)
+        names = [layout.names[j] for j in layout.usecols]
+        chunks = _rows_metered(_parallel_map(_parse_table_block, layout, blocks, first, large), spec.progress, len)
+        chunks = _closing(chunks, self.stream if self.close else None, self.where)
+        return Columns(names, _nonempty(chunks, self.where), spec.nan, header=self.header)
+
+    def rows(self, spec: InputSpec) -> Iterator[RowBlock]:
+        large = _large_file(self.stream)
+        size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
+        layout, blocks, first = _text_start(spec, self.stream, self.where, self.head, size, streaming=True)
+        self.header = list(layout.names)
+        groups = _rows_metered(_parallel_map(_parse_row_block, layout, blocks, first, large, size), spec.progress,
+                               lambda gs: sum(len(g) for g in gs))
+        flat = (g for gs in groups for g in gs)
+        return _row_blocks(_closing(flat, self.stream if self.close else None, self.where), spec.nan)
+
+    table = columns
+
+    def vector(self, spec: InputSpec) -> np.ndarray:
+        cols = self.columns(spec)
+        parts = [np.column_stack(c) for c in cols.chunks()]
+        return np.concatenate(parts) if parts else np.empty((0, 1))
 
 
 #: The first bytes of the files normcli is handed but does not read, and how many it takes to tell.
@@ -1271,39 +1341,14 @@ def _wants_more(head: bytes) -> bool:
     return False
 
 
-def _texty(byte: int) -> bool:
-    return byte in (9, 10, 13) or 32 <= byte < 127
-
-
 def _refuse_binary(spec: InputSpec, head: bytes, stream, where: str) -> None:
-    """An InputError for a compressed, columnar, spreadsheet or other binary file: what it is, what to do."""
-    import shlex
-
+    """An InputError for a spreadsheet, an archive or another binary file: what it is, what to do."""
     name = spec.file if spec.file not in (None, "-") else None
     command = f"normcli {spec.command}"
 
-    def decompress(tool: str) -> str:
-        if name is None:
-            return f"decompress it in the pipe, e.g. ... | {tool} | {command}"
-        return f"decompress it first, e.g. {tool} {shlex.quote(name)} | {command}"
-
-    def python(reader: str, default: str) -> str:
-        return f"convert it first, e.g. in Python: pandas.{reader}({name or default!r}).to_csv('data.csv', index=False)"
-
+    # Compressed, Parquet and Arrow inputs were opened before this (sources): what is left is refused.
     what = hint = None
-    if head.startswith(b"\x1f\x8b"):
-        what, hint = "a gzip-compressed file", decompress("gzip -dc")
-    elif head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
-        what, hint = "a bzip2-compressed file", decompress("bzip2 -dc")
-    elif head.startswith(b"\xfd7zXZ\x00"):
-        what, hint = "an xz-compressed file", decompress("xz -dc")
-    elif head.startswith(b"\x28\xb5\x2f\xfd"):
-        what, hint = "a zstd-compressed file", decompress("zstd -dc")
-    elif head.startswith(b"PAR1") and len(head) > 4 and not _texty(head[4]):
-        what, hint = "a Parquet file", python("read_parquet", "data.parquet")
-    elif head.startswith(b"ARROW1\x00\x00"):
-        what, hint = "an Arrow IPC (Feather) file", python("read_feather", "data.feather")
-    elif head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         what, hint = _zip_kind(_zip_names(head, stream), name, command)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         what, hint = "an old Excel workbook (.xls) or another OLE2 Office file", (
@@ -1506,30 +1551,7 @@ def _chain_blocks(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 def read_columns(spec: InputSpec) -> Columns:
     """The selected columns of the input as chunked vectors (see :class:`Columns`)."""
-    return _columns(spec, _prepare(spec))
-
-
-def _columns(spec: InputSpec, kind: tuple) -> Columns:
-    if kind[0] == "argv":
-        values = parse_tokens(spec.values, spec.nan)
-        if values.size == 0:
-            raise InputError("no values were given")
-        if spec.columns:
-            raise UsageError("--column selects columns of a file; the values were given as arguments")
-        return Columns(["x"], _checked_npy(values, spec.nan), spec.nan)
-    if kind[0] == "npy":
-        arr, where = kind[1], kind[2]
-        if arr.ndim == 1 and not spec.columns:
-            return Columns(["x"], _checked_npy(arr, spec.nan, where), spec.nan)
-        # a 1-D array is one column: -c 1 selects it
-        return Columns(*_npy_selection(arr.reshape(-1, 1) if arr.ndim == 1 else arr, spec, where), spec.nan)
-    _, stream, where, close, head = kind
-    large = _large_file(stream)
-    layout, blocks, first = _text_start(spec, stream, where, head)
-    names = [layout.names[j] for j in layout.usecols]
-    chunks = _rows_metered(_parallel_map(_parse_table_block, layout, blocks, first, large), spec.progress, len)
-    chunks = _closing(chunks, stream if close else None, where)
-    return Columns(names, _nonempty(chunks, where), spec.nan)
+    return _prepare(spec).columns(spec)
 
 
 def read_vector(spec: InputSpec, target: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -1579,26 +1601,7 @@ def numeric_words(text: str) -> bool:
 
 def read_rows(spec: InputSpec) -> Iterator[RowBlock]:
     """--rows: each row (each argument, for argv values) is a vector of its own."""
-    kind = _prepare(spec)
-    if kind[0] == "argv":
-        if spec.columns:
-            raise UsageError("--column selects columns of a file; the values were given as arguments")
-        rows = [parse_tokens([t], spec.nan) for t in spec.values if t.strip().strip(",")]
-        if not rows:
-            raise InputError("no values were given")
-        return _row_blocks(iter(rows), spec.nan)
-    if kind[0] == "npy":
-        arr, where = kind[1], kind[2]
-        _, chunks = _npy_selection(arr.reshape(1, -1) if arr.ndim == 1 else arr, spec, where)
-        return _row_blocks(chunks, spec.nan)
-    _, stream, where, close, head = kind
-    large = _large_file(stream)
-    size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
-    layout, blocks, first = _text_start(spec, stream, where, head, size, streaming=True)
-    groups = _rows_metered(_parallel_map(_parse_row_block, layout, blocks, first, large, size), spec.progress,
-                           lambda gs: sum(len(g) for g in gs))
-    flat = (g for gs in groups for g in gs)
-    return _row_blocks(_closing(flat, stream if close else None, where), spec.nan)
+    return _prepare(spec).rows(spec)
 
 
 def read_matrix(spec: InputSpec) -> tuple[list[str], np.ndarray]:
@@ -1607,14 +1610,10 @@ def read_matrix(spec: InputSpec) -> tuple[list[str], np.ndarray]:
     With ``--nan omit`` a row holding a missing or non-finite value is left
     out whole, so the matrix keeps its shape.
     """
-    if _prepare_kind(spec) == "argv":
+    if spec.values:
         raise UsageError("--matrix reads a matrix from a file or stdin (each column a matrix column)")
     names, arr, _ = read_table(spec)
     return names, arr
-
-
-def _prepare_kind(spec: InputSpec) -> str:
-    return "argv" if spec.values else "other"
 
 
 def read_table(spec: InputSpec) -> tuple[list[str], np.ndarray, int]:
@@ -1625,12 +1624,7 @@ def read_table(spec: InputSpec) -> tuple[list[str], np.ndarray, int]:
     column goes whole, so the columns stay paired).
     """
     cell_spec = replace(spec, nan="propagate") if spec.nan == "omit" else spec
-    kind = _prepare(cell_spec)
-    if kind[0] == "argv":
-        raise UsageError("this reads a table from a file or stdin")
-    if kind[0] == "npy" and kind[1].ndim == 1:
-        raise InputError("a table needs a 2-D array; the .npy file is 1-D")
-    cols = _columns(cell_spec, kind)
+    cols = _prepare(cell_spec).table(cell_spec)
     parts = [np.column_stack(c) for c in cols.chunks()]
     arr = np.concatenate(parts)
     if spec.nan != "omit":
@@ -1673,38 +1667,11 @@ def _checked_npy(arr: np.ndarray, nan: str, source: str = "", columns: Sequence[
             at = f"value {bad[0] + 1}"
         else:
             at = f"row {bad[0] + 1}, column {(columns[bad[1]] if columns is not None else bad[1]) + 1}"
-        raise InputError(
-            f"{source + ', ' if source else ''}{at}: {float(arr[tuple(bad)])!r} is not a finite number; "
-            "use --nan omit or --nan propagate"
-        )
+        raise InputError(f"{source + ', ' if source else ''}{at}: {float(arr[tuple(bad)])!r} is not a finite number",
+                         NAN_ADVICE)
     step = 1 << 20
     for start in range(0, max(len(arr), 1), step):
         yield arr[start : start + step]
-
-
-def _row_blocks(groups: Iterator[np.ndarray], nan: str) -> Iterator[RowBlock]:
-    row = 1
-    any_rows = False
-    for g in groups:
-        g = np.atleast_2d(g)
-        if g.shape[0] == 0:
-            continue
-        any_rows = True
-        keep = np.isfinite(g) if nan == "omit" and not np.isfinite(g).all() else None
-        yield RowBlock(row, g, keep)
-        row += g.shape[0]
-    if not any_rows:
-        raise InputError("the input holds no data rows")
-
-
-def _nonempty(chunks: Iterator[np.ndarray], where: str) -> Iterator[np.ndarray]:
-    seen = False
-    for c in chunks:
-        if c.shape[0]:
-            seen = True
-            yield c
-    if not seen:
-        raise InputError(f"{where} holds no data rows")
 
 
 def _closing(items: Iterator, stream, where: str = "the input") -> Iterator:

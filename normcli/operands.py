@@ -52,10 +52,8 @@ def inline_models(models: list[str], truth: str | None, spec):
 def _tokens(text: str, where: str, nan: str):
     from . import inputs
 
-    try:  # omit must drop whole observations (all models), so cells are read as nan first
-        return inputs.parse_tokens([text], "propagate" if nan == "omit" else nan)
-    except InputError as exc:
-        raise InputError(str(exc).replace("the values", where, 1)) from None
+    # omit must drop whole observations (all models), so cells are read as nan first
+    return inputs.parse_tokens([text], "propagate" if nan == "omit" else nan, where)
 
 
 def table_models(spec, truth: str | None):
@@ -117,7 +115,7 @@ def matrix_file(path: str, what: str):
     try:
         _, A, _ = inputs.read_table(inputs.InputSpec((), path))
     except NormcliError as exc:
-        raise type(exc)(f"{what}: {_finite_message(str(exc), 'the matrix A')}") from None
+        raise type(exc)(f"{what}: {_finite(exc, 'the matrix A')}") from None
     return A
 
 
@@ -145,19 +143,19 @@ def vector(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bool = 
     if text != "-":
         try:
             return _finite_tokens([text], what, nan)
-        except InputError as exc:
+        except InputError:
             if inputs.numeric_words(text):  # numbers, one of them not finite: that is the error
                 raise
             if not os.path.exists(text):
-                reason = str(exc).removeprefix(f"{what}, ")
-                raise InputError(f"{what} {text!r} is neither numbers ({reason}) nor an existing file") from None
+                raise InputError(f"{what} {text!r} is neither numbers ({_reason(text, nan)}) nor an existing file"
+                                 ) from None
     spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], _cell_policy(nan))
     try:
         return inputs.read_flat_vector(spec)
     except NormcliError as exc:
         if piped and empty_ok and "no data" in str(exc):
             return None
-        raise type(exc)(f"{what}: {_finite_message(str(exc)) if nan is None else exc}") from None
+        raise type(exc)(f"{what}: {_finite(exc) if nan is None else exc}") from None
 
 
 def _finite_tokens(tokens, what: str, nan: str | None = None):
@@ -166,7 +164,9 @@ def _finite_tokens(tokens, what: str, nan: str | None = None):
     try:
         x = inputs.parse_tokens(tokens, _cell_policy(nan), what)
     except InputError as exc:
-        raise InputError(_finite_message(str(exc)) if nan is None else str(exc)) from None
+        if nan is None:
+            raise InputError(_finite(exc)) from None
+        raise
     if x.size == 0:
         raise InputError(f"{what} is empty")
     return x
@@ -177,9 +177,22 @@ def _cell_policy(nan: str | None) -> str:
     return "error" if nan in (None, "error") else "propagate"
 
 
-def _finite_message(message: str, what: str = "weights and gradients") -> str:
+def _finite(exc: NormcliError, what: str = "weights and gradients") -> str:
     """An input error without the --nan advice: weights, gradients and matrices must simply be finite."""
-    return message.replace("; use --nan omit or --nan propagate", f" ({what} must be finite)")
+    if isinstance(exc, InputError) and exc.advice:
+        return f"{exc.fact} ({what} must be finite)"
+    return str(exc)
+
+
+def _reason(text: str, nan: str | None) -> str:
+    """Why ``text`` is not numbers, naming only the value (for "neither numbers nor a file")."""
+    from . import inputs
+
+    try:
+        inputs.parse_tokens([text], _cell_policy(nan), "")
+    except InputError as exc:
+        return _finite(exc) if nan is None else str(exc)
+    return "no numbers"
 
 
 def orders(p) -> list[float]:

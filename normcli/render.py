@@ -64,7 +64,8 @@ def _formatter(precision: int | None):
     """format_number with the common case (a float, exact repr) first."""
     if precision is not None:
         return lambda v: _plain_text(v) if isinstance(v, str) else format_number(v, precision)
-    return lambda v: float.__repr__(v) if type(v) is float else _plain_text(v) if isinstance(v, str) else format_number(v)
+    return lambda v: (float.__repr__(v) if type(v) is float
+                      else _plain_text(v) if isinstance(v, str) else format_number(v))
 
 
 def _format_column(col: Sequence[Any], fmt_one, precision: int | None) -> list[str]:
@@ -272,8 +273,9 @@ def _table(result: Result, precision: int | None, console, out) -> None:
                 raise BrokenPipeError
 
         e = env.current()
-        console = _Console(file=out, highlight=False, force_terminal=e.styled, no_color=e.no_color or None,
-                           width=e.columns, height=e.lines) if out is sys.stdout else _Console(file=out, highlight=False)
+        console = (_Console(file=out, highlight=False, force_terminal=e.styled, no_color=e.no_color or None,
+                            width=e.columns, height=e.lines)
+                   if out is sys.stdout else _Console(file=out, highlight=False))
     digits = precision if precision is not None else result.digits
     rows = [row for batch in result.iter_batches() for row in batch]
     shown = [j for j, name in enumerate(result.columns) if name not in result.hidden]
@@ -603,8 +605,15 @@ class Progress:
 
     def _show(self) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress as Bar, SpinnerColumn, TextColumn,
-                                   TimeElapsedColumn, TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as Bar
 
         columns = [SpinnerColumn(), TextColumn("reading"), BarColumn() if self.total else TextColumn(""),
                    DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"), TransferSpeedColumn(),

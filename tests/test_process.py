@@ -16,7 +16,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import normcli_exe
 
 NORMCLI = normcli_exe()

@@ -23,7 +23,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, normcli_exe
 
 BLOCK = re.compile(r"(?:<!-- readme-test: rtol=(\S+) -->\n)?```console\n(.*?)```", re.S)

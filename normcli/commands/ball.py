@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from ..errors import InputError, UsageError
 from . import common
-from .options import Shared, matrix_file, orders, shared
+from .options import Shared, flag, matrix_file, orders, shared
 
 COMMAND = dict(
     short_help="Draw unit balls of p-norms in the plane.  e.g. normcli ball --p 1 --p 2 --p inf",
@@ -21,9 +17,7 @@ COMMAND = dict(
 def ball(
     p: orders("Order p > 0 (repeatable), as for norm. [default: 1, 2 and inf]") = None,
     transform: matrix_file("A 2-column matrix A (CSV or .npy): draw {x : ||A x||_p <= 1}.") = None,
-    plot: Annotated[
-        bool, typer.Option("--plot", help="Draw the picture in plain output too (a terminal always gets it).")
-    ] = False,
+    plot: flag("--plot", "Draw the picture in plain output too (a terminal always gets it).") = False,
     opts: Shared = Shared(),
 ) -> None:
     """Draw the unit balls {x in R^2 : ||x||_p <= 1} in the terminal, with their shapes and areas.

@@ -38,8 +38,11 @@ def input_spec(values, opts: Shared, *, file=_FROM_OPTS, nan: str | None = None,
             METERS.append(meter)
     ctx = get_current_context(silent=True)  # the command's name, for the examples of a no-input error
     named = {"command": ctx.info_name} if ctx is not None and ctx.info_name else {}
-    return InputSpec(tuple(values or ()), opts.file if file is _FROM_OPTS else file, tuple(opts.column or ()),
-                     opts.delimiter, opts.header, opts.nan if nan is None else nan, progress=meter, **named)
+    if file is _FROM_OPTS:
+        file = None if not opts.file else opts.file[0] if len(opts.file) == 1 else tuple(opts.file)
+    return InputSpec(tuple(values or ()), file, tuple(opts.column or ()),
+                     opts.delimiter, opts.header, opts.nan if nan is None else nan, progress=meter,
+                     note=render.note, **named)
 
 
 def close_meters() -> None:

@@ -8,7 +8,7 @@ import typer
 
 from ..errors import UsageError
 from . import common
-from .options import METRIC_WORDS, Shared, Words, shared
+from .options import METRIC_WORDS, Shared, Words, shared, text, texts
 
 COMMAND = dict(
     name="compare-models",
@@ -20,34 +20,18 @@ COMMAND = dict(
 
 @shared("plot", "save", "file", "column", "delimiter", "header", "nan", "output", "precision", "quiet")
 def compare_models(
-    model: Annotated[
-        Optional[list[str]],
-        typer.Option("--model", "-m", help="NAME=VALUES: one model's errors inline (repeatable): --model A=-5,8,-3",
-                     show_default=False, metavar="NAME=VALUES"),
-    ] = None,
-    truth: Annotated[
-        Optional[str],
-        typer.Option("--truth", help="Column of true values (the other columns are predictions; errors = "
-                     "prediction - truth), or the true values as numbers with --model.", show_default=False,
-                     metavar="COLUMN|VALUES"),
-    ] = None,
-    metric: Annotated[
-        Optional[list[str]],
-        typer.Option("--metric", help="Metric to show (repeatable): l1 l2 mae mse rmse max median bias, "
-                     "and r2 mape with --truth. [default: all]", show_default=False, click_type=METRIC_WORDS),
-    ] = None,
-    sort_by: Annotated[str, typer.Option("--sort-by", help="Metric that ranks the models.", click_type=METRIC_WORDS)] = "mae",
-    baseline: Annotated[
-        Optional[str],
-        typer.Option("--baseline", help="Model the others are tested against. [default: the best ranked]",
-                     show_default=False, metavar="MODEL"),
-    ] = None,
-    loss: Annotated[
-        Optional[str],
-        typer.Option("--loss", help="Per-observation loss of the tests: absolute, squared or percentage "
-                     "[default: matches --sort-by]", show_default=False,
-                     click_type=Words("absolute", "squared", "percentage")),
-    ] = None,
+    model: texts("--model", "-m", help="NAME=VALUES: one model's errors inline (repeatable): --model A=-5,8,-3",
+                 metavar="NAME=VALUES") = None,
+    truth: text("--truth", help="Column of true values (the other columns are predictions; errors = "
+                "prediction - truth), or the true values as numbers with --model.", metavar="COLUMN|VALUES") = None,
+    metric: texts("--metric", help="Metric to show (repeatable): l1 l2 mae mse rmse max median bias, "
+                  "and r2 mape with --truth. [default: all]", click_type=METRIC_WORDS) = None,
+    sort_by: Annotated[str, typer.Option("--sort-by", help="Metric that ranks the models.",
+                                         click_type=METRIC_WORDS)] = "mae",
+    baseline: text("--baseline", help="Model the others are tested against. [default: the best ranked]",
+                   metavar="MODEL") = None,
+    loss: text("--loss", help="Per-observation loss of the tests: absolute, squared or percentage "
+               "[default: matches --sort-by]", click_type=Words("absolute", "squared", "percentage")) = None,
     confidence: Annotated[
         float, typer.Option("--confidence", help="Confidence of the interval; tests are judged at 1 - this.")
     ] = 0.95,

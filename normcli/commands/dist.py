@@ -8,7 +8,7 @@ import typer
 
 from ..errors import UsageError
 from . import common
-from .options import TABLE, OrderOpt, Shared, Words, shared
+from .options import TABLE, OrderOpt, Shared, flag, shared, word
 
 COMMAND = dict(
     short_help="Distances ||a - b||_p, Hamming, distance matrices.  e.g. normcli dist 1,2,3 4,6,8",
@@ -26,15 +26,9 @@ def dist(
                        show_default=False),
     ] = None,
     p: OrderOpt = None,
-    hamming: Annotated[bool, typer.Option("--hamming", help="Count the components that differ (and their share).")]
-    = False,
-    pairwise: Annotated[
-        bool, typer.Option("--pairwise", help="The distance matrix of the rows of a file (streamed row by row).")
-    ] = False,
-    by: Annotated[
-        str, typer.Option("--by", help="With --pairwise: the distances between rows or between columns.",
-                          click_type=Words("rows", "columns"))
-    ] = "rows",
+    hamming: flag("--hamming", "Count the components that differ (and their share).") = False,
+    pairwise: flag("--pairwise", "The distance matrix of the rows of a file (streamed row by row).") = False,
+    by: word("--by", "With --pairwise: the distances between rows or between columns.", "rows", "columns") = "rows",
     opts: Shared = Shared(),
 ) -> None:
     """The distance ||a - b||_p between two vectors, or the distance matrix of a file's rows.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..errors import UsageError
 from . import common
-from .options import OrderOpt, Shared, Values, Words, shared
+from .options import OrderOpt, Shared, Values, Words, flag, shared, text
 
 COMMAND = dict(
     short_help="Gradients of norms.  e.g. normcli grad --p 1 -3,4,0",
@@ -22,22 +22,14 @@ COMMAND = dict(
 def grad(
     values: Values = None,
     p: OrderOpt = None,
-    power: Annotated[bool, typer.Option("--power", help="Gradient of ||x||_p^p (2x for p = 2).")] = False,
-    mean: Annotated[bool, typer.Option("--mean", help="Gradient of the power mean ||x||_p / n^(1/p).")] = False,
-    target: Annotated[
-        Optional[str],
-        typer.Option("--target", "-t", help="t in ||x - t||_p: numbers (1,1) or, with a file, a column name.",
-                     show_default=False, metavar="VALUES|COLUMN"),
-    ] = None,
-    matrix: Annotated[
-        Optional[str],
-        typer.Option("--matrix", help="Gradient of a matrix norm of the selected columns: fro nuc 2 1 inf.",
-                     show_default=False, click_type=Words("fro", "nuc", "2", "1", "inf")),
-    ] = None,
-    hessian: Annotated[bool, typer.Option("--hessian", help="Print the Hessian matrix (finite p > 1).")] = False,
-    check: Annotated[
-        bool, typer.Option("--check", help="Compare with central finite differences; exit 1 beyond --tolerance.")
-    ] = False,
+    power: flag("--power", "Gradient of ||x||_p^p (2x for p = 2).") = False,
+    mean: flag("--mean", "Gradient of the power mean ||x||_p / n^(1/p).") = False,
+    target: text("--target", "-t", help="t in ||x - t||_p: numbers (1,1) or, with a file, a column name.",
+                 metavar="VALUES|COLUMN") = None,
+    matrix: text("--matrix", help="Gradient of a matrix norm of the selected columns: fro nuc 2 1 inf.",
+                 click_type=Words("fro", "nuc", "2", "1", "inf")) = None,
+    hessian: flag("--hessian", "Print the Hessian matrix (finite p > 1).") = False,
+    check: flag("--check", "Compare with central finite differences; exit 1 beyond --tolerance.") = False,
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Largest relative error --check accepts.", min=0.0)
     ] = 1e-6,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
-
-import typer
-
 from ..errors import UsageError
 from . import common
-from .options import Shared, Values, Words, matrix_file, orders, shared
+from .options import Shared, Values, Words, flag, matrix_file, orders, shared, text
 
 COMMAND = dict(
     short_help="Lp norms and matrix norms.  e.g. normcli norm --p 2 1,2,3",
@@ -22,13 +18,10 @@ def norm(
     values: Values = None,
     p: orders("Order: a real number, inf, -inf, or l1 l2 linf max taxicab manhattan euclidean chebyshev. "
               "Repeat for one column per order. [default: 2]") = None,
-    power: Annotated[bool, typer.Option("--power", help="Report ||x||_p^p, the sum of |x_i|^p.")] = False,
-    mean: Annotated[bool, typer.Option("--mean", help="Report the power mean ||x||_p / n^(1/p) (RMS for p = 2).")] = False,
-    matrix: Annotated[
-        Optional[str],
-        typer.Option("--matrix", help="Treat the selected columns as one matrix: fro nuc 2 -2 1 -1 inf -inf.", show_default=False,
-                     click_type=Words("fro", "nuc", "2", "-2", "1", "-1", "inf", "-inf")),
-    ] = None,
+    power: flag("--power", "Report ||x||_p^p, the sum of |x_i|^p.") = False,
+    mean: flag("--mean", "Report the power mean ||x||_p / n^(1/p) (RMS for p = 2).") = False,
+    matrix: text("--matrix", help="Treat the selected columns as one matrix: fro nuc 2 -2 1 -1 inf -inf.",
+                 click_type=Words("fro", "nuc", "2", "-2", "1", "-1", "inf", "-inf")) = None,
     transform: matrix_file("A matrix file (CSV or .npy): print ||A x||_p, a norm when A is injective.") = None,
     opts: Shared = Shared(),
 ) -> None:

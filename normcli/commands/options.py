@@ -53,6 +53,28 @@ class Words(ParamType):
 METRIC_WORDS = Words("l1", "l2", "mae", "mse", "rmse", "max", "median", "bias", "r2", "mape")
 
 
+def text(*names: str, help: str, metavar: str | None = None, click_type=None):
+    """An option of one text value (numbers, a file, a column, a word); None when absent."""
+    return Annotated[Optional[str], typer.Option(*names, help=help, show_default=False, metavar=metavar,
+                                                 click_type=click_type)]
+
+
+def texts(*names: str, help: str, metavar: str | None = None, click_type=None):
+    """A repeatable text option; None when absent."""
+    return Annotated[Optional[list[str]], typer.Option(*names, help=help, show_default=False, metavar=metavar,
+                                                       click_type=click_type)]
+
+
+def word(name: str, help: str, *choices: str):
+    """An option of one word from ``choices`` (the command checks it, with its own message)."""
+    return Annotated[str, typer.Option(name, help=help, click_type=Words(*choices))]
+
+
+def flag(name: str, help: str):
+    """An on/off option."""
+    return Annotated[bool, typer.Option(name, help=help)]
+
+
 def orders(help: str):
     """The ``--p`` family: a repeatable order, its help told by the command."""
     return Annotated[Optional[list[str]], typer.Option("--p", "-p", help=help, show_default=False, metavar="P")]
@@ -76,14 +98,15 @@ Values = Annotated[
 OrderOpt = orders("Order, as for norm: a real number, inf, -inf, l1, l2, max, ... [default: 2]")
 
 FileOpt = Annotated[
-    Optional[str],
-    typer.Option("--file", "-f", help="CSV, TSV, whitespace-separated or .npy file; - for stdin.", show_default=False,
-                 metavar="FILE"),
+    Optional[list[str]],
+    typer.Option("--file", "-f", help="CSV, TSV, whitespace-separated, .npy, Parquet or Arrow file, compressed or "
+                 "not; - for stdin. Repeat it, or quote a glob ('shards/*.parquet'), to read several files as one "
+                 "table.", show_default=False, metavar="FILE"),
 ]
 ColumnOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--column", "-c", help="Column to use, by header name or 1-based index (repeatable).", show_default=False,
-                 metavar="COLUMN"),
+    typer.Option("--column", "-c", help="Column to use, by header name or 1-based index (repeatable).",
+                 show_default=False, metavar="COLUMN"),
 ]
 DelimiterOpt = Annotated[
     Optional[str],
@@ -92,7 +115,8 @@ DelimiterOpt = Annotated[
 ]
 HeaderOpt = Annotated[
     Optional[bool],
-    typer.Option("--header/--no-header", help="Whether the first line is a header (default: detected).", show_default=False),
+    typer.Option("--header/--no-header", help="Whether the first line is a header (default: detected).",
+                 show_default=False),
 ]
 RowsOpt = Annotated[bool, typer.Option("--rows", help="Each row is a vector of its own; one result per row, streamed.")]
 NanOpt = Annotated[
@@ -107,7 +131,8 @@ OutputOpt = Annotated[
 ]
 PrecisionOpt = Annotated[
     Optional[int],
-    typer.Option("--precision", help="Significant digits (default: exact round-trip values).", min=1, max=17, show_default=False),
+    typer.Option("--precision", help="Significant digits (default: exact round-trip values).", min=1, max=17,
+                 show_default=False),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr for long reads.")]
 PlotOpt = Annotated[bool, typer.Option("--plot", help="Also draw the picture in the terminal (needs normcli[plot]).")]
@@ -122,7 +147,7 @@ SaveOpt = Annotated[
 class Shared:
     """The shared options of one command line (those a command does not take keep their defaults)."""
 
-    file: str | None = None
+    file: list[str] | None = None
     column: list[str] | None = None
     delimiter: str | None = None
     header: bool | None = None

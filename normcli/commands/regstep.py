@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InputError, UsageError
 from . import common
-from .options import Shared, Words, column_name, shared
+from .options import Shared, column_name, flag, shared, text, word
 
 COMMAND = dict(
     short_help="Regularized weight updates.  e.g. normcli regstep --lr 0.1 --l2 0.01 -g 0.1,0.2 0.5,-1",
@@ -26,40 +26,24 @@ def regstep(
         typer.Argument(help="The weights w (or --weights): 0.5,-1.2,2; one per line from a pipe also works.",
                        show_default=False),
     ] = None,
-    weights: Annotated[
-        Optional[str],
-        typer.Option("--weights", "-w", help="The weights w: numbers, or a file (- for stdin) with one column.",
-                     show_default=False, metavar="VALUES|FILE"),
-    ] = None,
-    grad: Annotated[
-        Optional[str],
-        typer.Option("--grad", "-g", help="The data-loss gradient at w: numbers, or a file with one column.",
-                     show_default=False, metavar="VALUES|FILE"),
-    ] = None,
-    data: Annotated[
-        Optional[str],
-        typer.Option("--data", help="CSV of a linear model's data (- for stdin): --target names y, the other "
-                     "selected columns are features; loss (1/2n)||Xw + b - y||^2.", show_default=False,
-                     metavar="FILE"),
-    ] = None,
+    weights: text("--weights", "-w", help="The weights w: numbers, or a file (- for stdin) with one column.",
+                  metavar="VALUES|FILE") = None,
+    grad: text("--grad", "-g", help="The data-loss gradient at w: numbers, or a file with one column.",
+               metavar="VALUES|FILE") = None,
+    data: text("--data", help="CSV of a linear model's data (- for stdin): --target names y, the other "
+               "selected columns are features; loss (1/2n)||Xw + b - y||^2.", metavar="FILE") = None,
     target: column_name("--target", "With --data: the column holding y.", "-t") = None,
-    intercept: Annotated[
-        bool, typer.Option("--intercept", help="With --data: fit an unpenalized bias b (the last weight, 'b').")
-    ] = False,
+    intercept: flag("--intercept", "With --data: fit an unpenalized bias b (the last weight, 'b').") = False,
     lr: Annotated[
         float, typer.Option("--lr", help="Learning rate (> 0).", show_default=False)
     ] = ...,
     l2: Annotated[float, typer.Option("--l2", help="L2 strength lambda (>= 0); see --convention.", min=0.0)] = 0.0,
-    l1: Annotated[float, typer.Option("--l1", help="L1 strength lambda1 (>= 0): penalty lambda1 ||w||_1.", min=0.0)] = 0.0,
-    l1_method: Annotated[
-        str, typer.Option("--l1-method", help="prox (soft-thresholding; with --l2 the exact elastic-net step) "
-                          "or subgradient (lambda1 sign(w)).", click_type=Words("prox", "subgradient"))
-    ] = "prox",
-    convention: Annotated[
-        str, typer.Option("--convention", help="half: penalty (lambda/2)||w||^2, gradient lambda w (torch SGD "
-                          "weight_decay); full: lambda ||w||^2, gradient 2 lambda w (Keras l2).",
-                          click_type=Words("half", "full"))
-    ] = "half",
+    l1: Annotated[float, typer.Option("--l1", help="L1 strength lambda1 (>= 0): penalty lambda1 ||w||_1.",
+                                      min=0.0)] = 0.0,
+    l1_method: word("--l1-method", "prox (soft-thresholding; with --l2 the exact elastic-net step) "
+                    "or subgradient (lambda1 sign(w)).", "prox", "subgradient") = "prox",
+    convention: word("--convention", "half: penalty (lambda/2)||w||^2, gradient lambda w (torch SGD "
+                     "weight_decay); full: lambda ||w||^2, gradient 2 lambda w (Keras l2).", "half", "full") = "half",
     max_norm: Annotated[
         Optional[float],
         typer.Option("--max-norm", help="After each step, project onto ||w||_2 <= C (C > 0).", show_default=False),
@@ -71,11 +55,8 @@ def regstep(
         typer.Option("--every", help="With --steps: a trajectory row every K steps. [default: every step up to "
                      "20 steps, else about 20 rows]", min=1, show_default=False),
     ] = None,
-    solve: Annotated[
-        bool, typer.Option("--solve", help="With --data: also print the closed-form ridge solution w*.")
-    ] = False,
-    plot: Annotated[bool, typer.Option("--plot", help="With --steps: draw the objective and ||w||_2 per step "
-                                       "(needs normcli[plot]).")] = False,
+    solve: flag("--solve", "With --data: also print the closed-form ridge solution w*.") = False,
+    plot: flag("--plot", "With --steps: draw the objective and ||w||_2 per step (needs normcli[plot]).") = False,
     opts: Shared = Shared(),
 ) -> None:
     """One or many L2 / L1 / elastic-net regularized gradient steps, every term of the update shown.
@@ -125,9 +106,9 @@ def _penalty(lr: float, l2: float, l1: float, convention: str, l1_method: str, m
         raise UsageError(f"--lr must be a finite number > 0, not {lr:g}")
     if max_norm is not None and not max_norm > 0:
         raise UsageError(f"--max-norm must be > 0, not {max_norm:g}")
-    for flag, strength in (("--l2", l2), ("--l1", l1)):
+    for option, strength in (("--l2", l2), ("--l1", l1)):
         if not (math.isfinite(strength) and strength >= 0):
-            raise UsageError(f"{flag} must be a finite number >= 0, got {strength!r}")
+            raise UsageError(f"{option} must be a finite number >= 0, got {strength!r}")
     if convention not in reg.CONVENTIONS:
         raise UsageError(f"unknown --convention {convention!r}; use one of {', '.join(reg.CONVENTIONS)}")
     if l1_method not in reg.L1_METHODS:
@@ -143,9 +124,9 @@ def _check(values, weights, grad, data, target, intercept, solve, l1, steps, eve
     if len(stdin_users) > 1:
         raise UsageError(f"only one of {', '.join(stdin_users)} can read stdin (-)")
     if data is None:
-        for flag, given in (("--target", target is not None), ("--intercept", intercept), ("--solve", solve)):
+        for option, given in (("--target", target is not None), ("--intercept", intercept), ("--solve", solve)):
             if given:
-                raise UsageError(f"{flag} needs --data (a CSV of the features and the target)")
+                raise UsageError(f"{option} needs --data (a CSV of the features and the target)")
         if opts.column:
             raise UsageError("--column selects columns of --data")
     else:

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from . import common
-from .options import OrderOpt, Shared, Values, Words, column_name, shared
+from .options import OrderOpt, Shared, Values, column_name, flag, shared, word
 
 COMMAND = dict(
     short_help="Sobolev norms W^{k,p} and H^s of sampled functions.  e.g. normcli sobolev --dx 0.1 -f f.csv",
@@ -27,22 +27,16 @@ def sobolev(
     x: column_name("--x", "Column of the sample points (uniformly spaced); the other selected column is f.") = None,
     k: Annotated[int, typer.Option("--k", help="Highest derivative order (finite differences).", min=0, max=8)] = 1,
     p: OrderOpt = None,
-    periodic: Annotated[
-        bool, typer.Option("--periodic", help="f is periodic: the spectral H^s norm (FFT; p = 2).")
-    ] = False,
+    periodic: flag("--periodic", "f is periodic: the spectral H^s norm (FFT; p = 2).") = False,
     s: Annotated[
         Optional[float],
         typer.Option("--s", help="With --periodic: the order s >= 0 of H^s, fractional allowed. [default: --k]",
                      show_default=False),
     ] = None,
-    weights: Annotated[
-        str, typer.Option("--weights", help="With --periodic: bessel ((1 + xi^2)^s) or sum (sum over j <= k of "
-                          "xi^(2j), the W^{k,2} norm).", click_type=Words("bessel", "sum"))
-    ] = "bessel",
-    quadrature: Annotated[
-        str, typer.Option("--quadrature", help="rect: dx * sum (each sample a cell; periodic data without the "
-                          "endpoint); trapezoid: both endpoints included.", click_type=Words("rect", "trapezoid"))
-    ] = "rect",
+    weights: word("--weights", "With --periodic: bessel ((1 + xi^2)^s) or sum (sum over j <= k of "
+                  "xi^(2j), the W^{k,2} norm).", "bessel", "sum") = "bessel",
+    quadrature: word("--quadrature", "rect: dx * sum (each sample a cell; periodic data without the "
+                     "endpoint); trapezoid: both endpoints included.", "rect", "trapezoid") = "rect",
     opts: Shared = Shared(),
 ) -> None:
     """The Sobolev norm of a function sampled on a uniform grid, with each term.
@@ -95,8 +89,8 @@ def _check(order: float, p, dx, x, periodic: bool, s, weights: str, quadrature: 
         if weights == "sum" and s is not None:
             raise UsageError("--weights sum uses the integer --k; --s is for the bessel weights")
     else:
-        for flag, given in (("--s", s is not None), ("--weights", weights != "bessel")):
+        for option, given in (("--s", s is not None), ("--weights", weights != "bessel")):
             if given:
-                raise UsageError(f"{flag} needs --periodic (the spectral norm)")
+                raise UsageError(f"{option} needs --periodic (the spectral norm)")
         if not (order >= 1 or (0 < order < 1)):
             raise UsageError(f"--p must be > 0 for a Sobolev norm, not {p[0] if p else order}")

@@ -289,7 +289,8 @@ def diebold_mariano(d, horizon: int = 1) -> PairedTest:
     if n < 2:
         return PairedTest(None, None, "DM-HLN", f"needs at least 2 observations (n = {n})")
     if horizon >= n:
-        return PairedTest(None, None, "DM-HLN", f"the horizon {horizon} needs more than {horizon} observations (n = {n})")
+        return PairedTest(None, None, "DM-HLN",
+                          f"the horizon {horizon} needs more than {horizon} observations (n = {n})")
     if not np.any(d):
         return PairedTest(None, None, "DM-HLN", "the losses are identical")
     d, _ = scaled(d)  # the statistic does not depend on the scale; the sums then cannot over- or underflow
@@ -472,7 +473,8 @@ def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Int
     kind = "paired bootstrap" if block == 1 else f"paired moving-block bootstrap (blocks of {block})"
     method = f"{kind}, percentile, B = {b}"
     if b * alpha / 2 < 1:  # the interval's ends would be the extreme replicates, or beyond them
-        why = f"undefined: {method} cannot resolve a {_percent(1 - alpha)} interval (B >= {math.ceil(2 / alpha)} needed)"
+        why = (f"undefined: {method} cannot resolve a {_percent(1 - alpha)} interval "
+               f"(B >= {math.ceil(2 / alpha)} needed)")
         return [Interval(None, None, why)] * m
     lo, hi = _quantiles(means, (alpha / 2, 1 - alpha / 2))
     return [Interval(float(lo[j]) * scales[j], float(hi[j]) * scales[j], method) for j in range(m)]
@@ -677,8 +679,9 @@ def loss_mismatch(sort_by: str, loss: str) -> str | None:
 
     >>> loss_mismatch("MAE", "absolute") is None, loss_mismatch("RMSE", "squared") is None
     (True, True)
-    >>> loss_mismatch("median|e|", "absolute")
-    'the tests compare mean absolute losses (|e|); the ranking by median|e| (the median |e|) is not a mean of any loss, so the verdict can disagree with the ranking'
+    >>> loss_mismatch("median|e|", "absolute")  # doctest: +NORMALIZE_WHITESPACE
+    'the tests compare mean absolute losses (|e|); the ranking by median|e| (the median |e|) is not a mean of any loss,
+    so the verdict can disagree with the ranking'
     """
     if sort_by in _NO_MEAN_LOSS:
         return (f"the tests compare mean {loss} losses ({_LOSS_TEXT[loss]}); the ranking by {sort_by} "
@@ -699,7 +702,8 @@ def _index_like(name: str, col: np.ndarray) -> str | None:
     """Why a column looks like a row index rather than a model's errors (None if it does not)."""
     key = name.strip().lower()
     if not key or key.startswith("unnamed"):
-        return "an unnamed column (as pandas writes its index)" if not key else f"named {name!r}, as pandas names its index"
+        return ("an unnamed column (as pandas writes its index)" if not key
+                else f"named {name!r}, as pandas names its index")
     n = col.size
     if n < 3 or not np.isfinite(col).all() or not (col == np.round(col)).all():
         return None

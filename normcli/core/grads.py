@@ -342,7 +342,8 @@ def matrix_grad(a, order: str = "fro") -> Gradient:
     if not a.any():
         nondiff[:] = True
         return Gradient(np.zeros(a.shape), value, nondiff,
-                        ["A = 0: not differentiable; gradient 0 (a subgradient; torch also gives 0 for fro, 1 and inf)"])
+                        ["A = 0: not differentiable; gradient 0 "
+                         "(a subgradient; torch also gives 0 for fro, 1 and inf)"])
     if order == "fro":
         g = grad(a.ravel(), 2.0)
         return Gradient(g.values.reshape(a.shape), value, nondiff, reasons)

@@ -869,7 +869,8 @@ def order_notes(orders: Sequence[float], kind: str) -> list[str]:
         col = column_name(p, kind)
         k = order_kind(p)
         if kind == "mean":
-            special = {2.0: "the root mean square", 1.0: "the mean |x_i|", 0.0: "the geometric mean of |x_i| (the limit p -> 0)",
+            special = {2.0: "the root mean square", 1.0: "the mean |x_i|",
+                       0.0: "the geometric mean of |x_i| (the limit p -> 0)",
                        -1.0: "the harmonic mean of |x_i|", INF: "max |x_i|", -INF: "min |x_i|"}.get(p)
             if special:
                 notes.append(f"{col} is {special}.")

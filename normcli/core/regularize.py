@@ -1055,8 +1055,9 @@ def divergence(traj: Trajectory, lr: float) -> str | None:
     Examples
     --------
     >>> pen = Penalty(l2=1.0)
-    >>> print(divergence(iterate([1.0], 3.0, pen, steps=4), 3.0))
-    the objective grew over 4 steps (0.5 -> 128.0) and has not converged: the iteration diverges; --lr 3.0 is too large (try a smaller --lr)
+    >>> print(divergence(iterate([1.0], 3.0, pen, steps=4), 3.0))  # doctest: +NORMALIZE_WHITESPACE
+    the objective grew over 4 steps (0.5 -> 128.0) and has not converged: the iteration diverges;
+    --lr 3.0 is too large (try a smaller --lr)
     >>> divergence(iterate([1.0], 0.5, pen, steps=4), 0.5) is None
     True
     """

@@ -170,10 +170,11 @@ def grid_step(x, rtol: float = GRID_RTOL) -> float:
     --------
     >>> grid_step([0.0, 0.25, 0.5, 0.75])
     0.25
-    >>> grid_step([0.0, 1.0, 2.0, 3.5])  # doctest: +ELLIPSIS
+    >>> grid_step([0.0, 1.0, 2.0, 3.5])  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    normcli.core.errors.CoreError: x is not uniformly spaced: the step from row 3 to row 4 is 1.5, the median step is 1.0 ...
+    normcli.core.errors.CoreError: x is not uniformly spaced: the step from row 3 to row 4 is 1.5,
+    the median step is 1.0 ...
     """
     a = np.asarray(x, dtype=np.float64).ravel()
     if a.size < 2:

@@ -69,7 +69,8 @@ def test_inline_truth_as_numbers(run):
     r = run(["compare-models", "-m", "p=1,2,4", "-m", "q=0,2,3", "--truth", "1,2,3", "--metric", "mae", "-o", "csv"])
     assert r.exit_code == 0, r.stderr
     # errors p: 0, 0, 1 and q: -1, 0, 0; a tie shares rank 1
-    assert r.stdout.splitlines()[:3] == ["rank,model,MAE,verdict", "1,p,0.3333333333333333,reference", "1,q,0.3333333333333333,not significant"]
+    assert r.stdout.splitlines()[:3] == ["rank,model,MAE,verdict", "1,p,0.3333333333333333,reference",
+                                         "1,q,0.3333333333333333,not significant"]
 
 
 def test_csv_has_one_block_per_table(run):

@@ -14,11 +14,11 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from conftest import ulps
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import ulps
 import normcli.core.sobolev as sob
 from normcli.core.sobolev import (
     RECT_NOTE,

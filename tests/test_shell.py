@@ -188,7 +188,8 @@ def test_unknown_column_lists_the_available_ones(run):
     assert r.exit_code == 2 and "the input has no header" in r.stderr
 
 
-@pytest.mark.parametrize("text, message", [("", "stdin holds no data"), ("\n# only a comment\n\n", "stdin holds no data"),
+@pytest.mark.parametrize("text, message", [("", "stdin holds no data"),
+                                           ("\n# only a comment\n\n", "stdin holds no data"),
                                            ("a,b\n", "header line but no data rows")])
 def test_empty_input_says_so(run, text, message):
     r = run(["norm"], input=text)
@@ -431,10 +432,9 @@ def test_a_1d_npy_is_one_column_for_column_selection(run, tmp_path):
 
 
 @pytest.mark.parametrize("args, option", [
-    (["norm", "-f", "a.csv", "-f", "b.csv"], "--file"),
-    (["norm", "-fa.csv", "--file=b.csv"], "--file"),
-    (["compare-models", "-f", "a.csv", "--file", "a.csv"], "--file"),
     (["regstep", "--lr", "0.1", "--lr", "0.2", "--grad", "1", "1"], "--lr"),
+    (["regstep", "--lr", "0.1", "--data", "a.csv", "--data=b.csv", "--target", "x"], "--data"),
+    (["norm", "--transform", "a.csv", "--transform", "b.csv", "1,2"], "--transform"),
     (["norm", "-o", "csv", "-o", "json", "1,2"], "--output"),
     (["ball", "--save", "a.png", "--save", "b.png"], "--save"),
 ])
@@ -450,3 +450,11 @@ def test_an_option_of_one_value_given_twice_is_a_usage_error_not_last_wins(run, 
 def test_repeatable_options_may_still_repeat(run):
     r = run(["compare-models", "-m", "A=1,2,3", "-m", "B=2,3,4", "--metric", "l1", "--metric", "l2"])
     assert r.exit_code == 0 and r.stdout.splitlines()[0].split("\t")[:2] == ["A", "2.0"], r.stderr
+
+
+def test_a_repeated_file_reads_every_file_as_one_table(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.csv").write_text("x\n3\n")
+    (tmp_path / "b.csv").write_text("x\n4\n")
+    assert run(["norm", "-f", "a.csv", "-f", "b.csv"]).stdout == "5.0\n"
+    assert run(["norm", "-fa.csv", "--file=b.csv", "--p", "1"]).stdout == "7.0\n"

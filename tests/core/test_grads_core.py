@@ -25,11 +25,11 @@ import sys
 import mpmath
 import numpy as np
 import pytest
+from conftest import ulps
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import ulps
 from normcli.core.grads import (
     TOLERANCE,
     Gradient,

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 import pytest
+from conftest import to_double, ulps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import to_double, ulps
 from normcli import render
 from normcli.core.norms import NormAccumulator, norm, power_mean, power_sum, row_norms, rows_table
 
@@ -254,7 +254,8 @@ def test_wide_rows_with_zeros_equal_norm_of_each_row():
 
 @pytest.mark.parametrize("x, want", [
     ([5.0], 5.0), ([2.0, 8.0], 4.0), ([1.0, 4.0], 2.0), ([3.0] * 7, 3.0), ([-2.0, 8.0, 4.0], 4.0),
-    ([0.1, 10.0], 1.0), ([1e300, 1e-300], 1.0), ([5e-324], 5e-324), ([1.7976931348623157e308] * 3, 1.7976931348623157e308),
+    ([0.1, 10.0], 1.0), ([1e300, 1e-300], 1.0), ([5e-324], 5e-324),
+    ([1.7976931348623157e308] * 3, 1.7976931348623157e308),
     ([2.0**-1074, 2.0**1022], 2.0**-26),
 ])
 def test_geometric_mean_exact_cases(x, want):
@@ -321,7 +322,8 @@ def test_count_of_rows_with_nan_is_nan_without_warning():
         warnings.simplefilter("error")  # nan cast to int64 warned and gave -2^63
         propagate = rows_table(iter([Block(1, data)]), [0.0])
         text = _plain(propagate)
-        omit = rows_table(iter([Block(1, data, np.isfinite(data) & [[True, True], [False, False], [True, True]])]), [0.0])
+        omit = rows_table(iter([Block(1, data, np.isfinite(data) & [[True, True], [False, False], [True, True]])]),
+                          [0.0])
         rows = [row for batch in omit.iter_batches() for row in batch]
     assert text == "2\nnan\n1\n"
     assert rows[0] == ("1", 2) and type(rows[0][1]) is int

@@ -22,11 +22,11 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from conftest import to_double, ulps
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import to_double, ulps
 from normcli.core.norms import (
     NAMED_ORDERS,
     NormAccumulator,
@@ -446,7 +446,8 @@ P_NORM = st.sampled_from([1.0, 1.5, 2.0, 3.0, 4.5, 7.0, 10.0, INF])
 
 
 @PROPERTY
-@given(x=wide_vectors, k=st.integers(-300, 300), p=st.sampled_from([1.0, 1.5, 2.0, 3.0, 4.5, 10.0, INF, -INF, -1.0, -2.5]))
+@given(x=wide_vectors, k=st.integers(-300, 300),
+       p=st.sampled_from([1.0, 1.5, 2.0, 3.0, 4.5, 10.0, INF, -INF, -1.0, -2.5]))
 def test_homogeneity_power_of_two_is_exact(x, k, p):
     c = 2.0**k
     with np.errstate(over="ignore", under="ignore"):
@@ -490,7 +491,8 @@ def test_triangle_inequality(data, p):
 
 
 @PROPERTY
-@given(x=moderate_vectors, p=st.sampled_from([0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 7.0, 10.0, -1.0, -2.5, INF, -INF, 0.0]))
+@given(x=moderate_vectors,
+       p=st.sampled_from([0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5, 7.0, 10.0, -1.0, -2.5, INF, -INF, 0.0]))
 def test_agrees_with_numpy(x, p):
     with np.errstate(all="ignore"):
         expected = float(np.linalg.norm(x, p))

@@ -18,12 +18,12 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from conftest import to_double, ulps
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.spatial import distance as sd
 
-from conftest import to_double, ulps
 from normcli import render
 from normcli.core import distances as dist
 from normcli.core.errors import CoreError

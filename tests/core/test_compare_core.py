@@ -283,7 +283,8 @@ def test_tests_and_intervals_do_not_depend_on_the_scale(scale):
     ref = C.bootstrap_intervals(big)[0]
     got = C.bootstrap_intervals(big * scale)[0]
     assert "large-sample" in got.method
-    assert got.low == pytest.approx(ref.low * scale, rel=1e-12) and got.high == pytest.approx(ref.high * scale, rel=1e-12)
+    assert (got.low == pytest.approx(ref.low * scale, rel=1e-12)
+            and got.high == pytest.approx(ref.high * scale, rel=1e-12))
 
 
 def test_one_dominating_difference_is_resampled_not_approximated():

@@ -1,0 +1,152 @@
+"""Parquet and Arrow IPC (Feather v2) files, read with pyarrow column by column, batch by batch.
+
+Only the selected columns are read, a row group (Parquet) or a record
+batch (Arrow) at a time, so memory stays bounded by one batch of the
+columns asked for. Integer, float, decimal and boolean columns are
+numbers (as float64; a boolean is 0 or 1); a null is a missing value that
+``--nan`` decides, as an empty cell of a CSV is; a column of another type
+is an error naming it and its type. A file is read in place (memory-mapped
+for Arrow); stdin is read whole first, since both formats keep their
+directory at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..errors import InputError
+from .table import NAN_ADVICE, Columns, nonempty, row_blocks, select
+
+#: Rows per batch read from a Parquet row group (bounded memory whatever the row groups' size).
+BATCH_ROWS = 1 << 16
+
+_FORMATS = {"parquet": "Parquet", "arrow": "Arrow IPC (Feather)"}
+
+
+def _pyarrow(kind: str, where: str):
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise InputError(f"{where} is a {_FORMATS[kind]} file: reading it needs pyarrow "
+                         "(pip install 'normcli[parquet]')") from None
+    return pa
+
+
+class ColumnarSource:
+    """One Parquet or Arrow IPC file (``kind``: ``parquet`` or ``arrow``)."""
+
+    def __init__(self, kind: str, stream, where: str, path: str | None, head: bytes) -> None:
+        self.kind, self.where = kind, where
+        pa = _pyarrow(kind, where)
+        try:
+            if kind == "parquet":
+                import pyarrow.parquet as pq
+
+                source = path if path is not None else pa.BufferReader(head + stream.read())
+                self._file = pq.ParquetFile(source, memory_map=path is not None)
+                self.header = list(self._file.schema_arrow.names)
+                self._schema = self._file.schema_arrow
+                self.length = self._file.metadata.num_rows
+            else:
+                source = pa.memory_map(path) if path is not None else pa.BufferReader(head + stream.read())
+                self._file = pa.ipc.open_file(source)
+                self._schema = self._file.schema
+                self.header = list(self._schema.names)
+                self.length = None
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise InputError(f"{where} is not a readable {_FORMATS[kind]} file ({_reason(exc)})") from None
+        finally:
+            if stream is not None:
+                stream.close()
+
+    def columns(self, spec):
+        return columns(self, spec)
+
+    table = columns
+
+    def rows(self, spec):
+        return row_blocks(self.blocks(spec)[1], spec.nan)
+
+    def vector(self, spec) -> np.ndarray:
+        parts = list(self.blocks(spec)[1])
+        return np.concatenate(parts) if parts else np.empty((0, 1))
+
+    def selected(self, spec) -> list[int]:
+        use = list(select(spec.columns, tuple(self.header), True))
+        for j in use:
+            field = self._schema.field(j)
+            if not _numeric(field.type):
+                raise InputError(f"{self.where}: column {field.name!r} holds {field.type} values, not numbers; "
+                                 "select numeric columns with --column")
+        return use
+
+    def batches(self, use: list[int]) -> Iterator[list]:
+        """The arrays of the columns ``use``, batch by batch."""
+        pa = _pyarrow(self.kind, self.where)
+        try:
+            if self.kind == "parquet":
+                names = [self.header[j] for j in use]
+                for group in range(self._file.num_row_groups):  # one row group's columns in memory at a time
+                    for batch in self._file.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=names,
+                                                         use_threads=False):
+                        yield [batch.column(k) for k in range(len(use))]
+            else:
+                for i in range(self._file.num_record_batches):
+                    batch = self._file.get_batch(i)
+                    yield [batch.column(j) for j in use]
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{self.where} is not a readable {_FORMATS[self.kind]} file ({_reason(exc)})") from None
+
+    def blocks(self, spec) -> tuple[list[str], Iterator[np.ndarray]]:
+        """The selected columns' names and their (n, k) float64 blocks, --nan error applied."""
+        use = self.selected(spec)
+        names = [self.header[j] for j in use]
+        return names, self._blocks(use, names, spec.nan)
+
+    def _blocks(self, use: list[int], names: list[str], nan: str) -> Iterator[np.ndarray]:
+        row = 1
+        for arrays in self.batches(use):
+            n = len(arrays[0]) if arrays else 0
+            block = np.empty((n, len(use)), dtype=np.float64)
+            for k, arr in enumerate(arrays):
+                block[:, k] = _floats(arr)
+                if nan == "error" and arr.null_count:
+                    i = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+                    raise InputError(f"{self.where}: row {row + i}, column {names[k]!r}: a missing value (null)",
+                                     NAN_ADVICE)
+            if nan == "error" and not np.isfinite(block).all():
+                i, k = np.argwhere(~np.isfinite(block))[0]
+                raise InputError(f"{self.where}: row {row + i}, column {names[k]!r}: {float(block[i, k])!r} is "
+                                 "not a finite number", NAN_ADVICE)
+            row += n
+            yield block
+
+
+def _numeric(t) -> bool:
+    import pyarrow.types as pt
+
+    return pt.is_integer(t) or pt.is_floating(t) or pt.is_decimal(t) or pt.is_boolean(t)
+
+
+def _floats(arr) -> np.ndarray:
+    """An Arrow array as float64, nulls as nan."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_floating(arr.type) or arr.type != pa.float64():
+        arr = pc.cast(arr, pa.float64(), safe=False)
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+
+def columns(source: ColumnarSource, spec):
+    """:class:`normcli.inputs.Columns` of the selected columns."""
+    names, blocks = source.blocks(spec)
+    return Columns(names, nonempty(blocks, source.where), spec.nan, header=source.header)
