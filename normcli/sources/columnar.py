@@ -45,7 +45,7 @@ class ColumnarSource:
                 import pyarrow.parquet as pq
 
                 source = path if path is not None else pa.BufferReader(head + stream.read())
-                self._file = pq.ParquetFile(source, memory_map=path is not None)
+                self._file = pq.ParquetFile(source, memory_map=False, pre_buffer=False, buffer_size=1 << 20)
                 self.header = list(self._file.schema_arrow.names)
                 self._schema = self._file.schema_arrow
                 self.length = self._file.metadata.num_rows
