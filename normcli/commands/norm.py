@@ -13,7 +13,8 @@ COMMAND = dict(
 )
 
 
-@shared("file", "column", "delimiter", "header", "rows", "nan", "output", "precision", "quiet")
+@shared("file", "column", "delimiter", "header", "rows", "nan", "engine", "scheduler", "output", "precision",
+        "quiet")
 def norm(
     values: Values = None,
     p: orders("Order: a real number, inf, -inf, or l1 l2 linf max taxicab manhattan euclidean chebyshev. "
@@ -34,6 +35,10 @@ def norm(
     from ..core import norms
 
     spec = common.input_spec(values, opts, streams=opts.rows)
+    if opts.engine == "dask" and (matrix is not None or opts.rows or transform is not None):
+        raise UsageError("--engine dask reduces columns; --matrix, --rows and --transform run on --engine local")
+    if opts.scheduler is not None and opts.engine != "dask":
+        raise UsageError("--scheduler is the address of a Dask cluster: give --engine dask too")
     if matrix is not None:
         if p or power or mean or opts.rows or transform:
             raise UsageError("--matrix cannot be combined with --p, --power, --mean, --rows or --transform")
@@ -51,6 +56,8 @@ def norm(
         return _transformed(spec, transform, order_list, kind, opts)
     if opts.rows:
         return common.show(norms.rows_table(inputs.read_rows(spec), order_list, kind), opts)
+    if opts.engine == "dask":
+        return _distributed(spec, order_list, kind, opts)
     cols = inputs.read_columns(spec)
     result = common.core_call(norms.norm_table, cols.names, cols.chunks(), order_list, kind)
     common.omitted_values(result, cols.omitted)
@@ -72,3 +79,15 @@ def _transformed(spec, path: str, order_list, kind: str, opts: Shared) -> None:
                            opts)
     x, _ = inputs.read_vector(spec)
     common.show(common.core_call(distances.transform_result, A, x, order_list), opts)
+
+
+def _distributed(spec, order_list, kind: str, opts: Shared) -> None:
+    """--engine dask: the columns reduced partition by partition on the cluster, merged there."""
+    from .. import distributed
+    from ..core import norms
+
+    with distributed.Cluster(opts.scheduler) as cluster:
+        names, accs, omitted = distributed.reduce(spec, order_list, cluster)
+    result = common.core_call(norms.accumulators_table, names, accs, order_list, kind)
+    common.omitted_values(result, omitted)
+    common.show(result, opts)

@@ -135,6 +135,18 @@ PrecisionOpt = Annotated[
                  show_default=False),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr for long reads.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="local (this process and its parse workers) or dask (a dask.distributed "
+                 "cluster: --scheduler, or a local cluster of worker processes; needs normcli[dask]).",
+                 click_type=Words("local", "dask", strict="--engine")),
+]
+SchedulerOpt = Annotated[
+    Optional[str],
+    typer.Option("--scheduler", help="With --engine dask: the scheduler's address (tcp://HOST:PORT). "
+                 "[default: $DASK_SCHEDULER_ADDRESS, else a local cluster]", show_default=False,
+                 metavar="ADDRESS"),
+]
 PlotOpt = Annotated[bool, typer.Option("--plot", help="Also draw the picture in the terminal (needs normcli[plot]).")]
 SaveOpt = Annotated[
     Optional[str],
@@ -158,12 +170,14 @@ class Shared:
     quiet: bool = False
     plot: bool = False
     save: str | None = None
+    engine: str = "local"
+    scheduler: str | None = None
 
 
 _DECLARED = {
     "file": FileOpt, "column": ColumnOpt, "delimiter": DelimiterOpt, "header": HeaderOpt, "rows": RowsOpt,
     "nan": NanOpt, "output": OutputOpt, "precision": PrecisionOpt, "quiet": QuietOpt, "plot": PlotOpt,
-    "save": SaveOpt,
+    "save": SaveOpt, "engine": EngineOpt, "scheduler": SchedulerOpt,
 }
 #: The shared options of a command that reads tables, in their --help order.
 TABLE = ("file", "column", "delimiter", "header", "nan", "output", "precision", "quiet")

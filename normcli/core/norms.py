@@ -906,6 +906,17 @@ def norm_table(
     for cols in chunks:
         for acc, col in zip(accs, cols):
             acc.add(col)
+    return accumulators_table(names, accs, orders, kind, label)
+
+
+def accumulators_table(names: Sequence[str], accs: Sequence[NormAccumulator], orders: Sequence[float],
+                       kind: str = "norm", label: str = "vector") -> Result:
+    """:func:`norm_table` of columns already reduced (and merged) to one accumulator each.
+
+    >>> accs = [NormAccumulator([2.0]).add([3.0]).merge(NormAccumulator([2.0]).add([4.0]))]
+    >>> accumulators_table(["x"], accs, [2.0]).rows
+    [('x', 5.0)]
+    """
     result = Result(_title(orders, kind), [column_name(p, kind) for p in orders], label=label,
                     notes=order_notes(orders, kind))
     for name, acc in zip(names, accs):

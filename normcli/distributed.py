@@ -1,0 +1,370 @@
+"""The Dask engine: the local engine's reductions, partition by partition, on a dask.distributed cluster.
+
+The client plans the work and sends only the plan: a list of partitions,
+each a path and a part of its file (a row group of a Parquet file, a
+record batch of an Arrow file, a byte range of a text file, or a whole
+compressed or ``.npy`` file). Each partition is reduced on a worker,
+which opens the file itself, to the accumulators the local engine uses
+(:class:`normcli.core.norms.NormAccumulator`, exact to merge), and those
+are merged pairwise in a tree on the cluster; only the final merge comes
+back. A lost worker's partitions are computed again elsewhere (the tasks
+are pure).
+
+A text partition is the lines that start in its byte range: its worker
+skips the end of the line before the range and reads on to the end of its
+last line. Line numbers are relative to the range, so when a partition
+finds bad data the client counts the lines before it (on the cluster) and
+has that partition parsed again knowing where it starts: the error names
+the same file, line and column as the local engine's.
+
+Needs ``pip install 'normcli[dask]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from .errors import InputError, NormcliError, UsageError
+
+#: Bytes of text per partition.
+PART_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One piece of one file: ``kind`` text (bytes [start, stop)), parquet (row group ``start``),
+    arrow (record batch ``start``) or whole (the file, read by the local reader)."""
+
+    path: str  # absolute: the workers open it wherever they run
+    kind: str
+    start: int = 0
+    stop: int = 0
+    first_row: int = 1  # parquet and arrow: the 1-based row of the file where this part starts
+    name: str = ""  # the file as the user named it, for messages
+
+
+@dataclass(frozen=True)
+class Plan:
+    names: list[str]  # the selected columns
+    header: list[str]  # every column of the files
+    parts: list[Partition]
+    layouts: dict  # text files: path -> the layout the client read from the file's start
+
+
+def _dask():
+    try:
+        import distributed
+    except ImportError:
+        raise InputError("--engine dask needs dask.distributed: pip install 'normcli[dask]'") from None
+    return distributed
+
+
+class Cluster:
+    """A client of the scheduler at ``address`` (or ``DASK_SCHEDULER_ADDRESS``), else of a local cluster
+    of worker processes started here and stopped on :meth:`close`."""
+
+    def __init__(self, address: str | None = None) -> None:
+        distributed = _dask()
+        address = address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+        self._local = None
+        try:
+            if address is None:
+                self._local = distributed.LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1,
+                                                       processes=True, host="127.0.0.1", dashboard_address=None)
+                address = self._local.scheduler_address
+            self.client = distributed.Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self._local is not None:
+            self._local.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------
+# Planning (on the client)
+# --------------------------------------------------------------------------
+def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
+    """The partitions of ``spec``'s files and the names of the selected columns."""
+    from . import inputs, sources
+
+    if spec.values:
+        raise UsageError("--engine dask reads files; the values were given as arguments")
+    files = inputs._file_list(spec)
+    if not files or "-" in files:
+        raise UsageError("--engine dask reads files (the workers open them): stdin cannot be sent; give --file")
+    parts: list[Partition] = []
+    layouts: dict = {}
+    names = header = None
+    first_file = None
+    for path in files:
+        one = replace(spec, file=path)
+        if not os.path.exists(path):
+            raise InputError(f"file {path!r} does not exist")
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        kind = sources.columnar_kind(head)
+        if kind is not None:
+            from .sources.columnar import ColumnarSource
+
+            source = ColumnarSource(kind, None, repr(path), path, head)
+            use = source.selected(one)
+            file_names, file_header = [source.header[j] for j in use], source.header
+            parts += _columnar_parts(path, kind, source)
+        elif sources.compression_kind(head) is not None or head.startswith(sources.NPY):
+            cols = inputs.read_columns(replace(one, progress=None))  # opened here only to learn the columns
+            file_names, file_header = cols.names, cols.header
+            cols._chunks.close()
+            parts.append(Partition(os.path.abspath(path), "whole", name=path))
+        else:
+            layout, (start, first) = _text_layout(one)
+            layouts[os.path.abspath(path)] = (layout, (start, first))
+            file_names = [layout.names[j] for j in layout.usecols]
+            file_header = list(layout.names)
+            size = os.path.getsize(path)
+            parts += [Partition(os.path.abspath(path), "text", s, min(s + part_bytes, size), name=path)
+                      for s in range(start, size, part_bytes)]
+        if header is None:
+            names, header, first_file = file_names, file_header, path
+        elif file_header != header:
+            raise InputError(f"{path!r} has the columns {_listed(file_header)} but {first_file!r} has "
+                             f"{_listed(header)}; the files must have the same columns")
+    return Plan(names, header, parts, layouts)
+
+
+def _columnar_parts(path: str, kind: str, source) -> list[Partition]:
+    parts, row, where = [], 1, os.path.abspath(path)
+    if kind == "parquet":
+        meta = source._file.metadata
+        for group in range(meta.num_row_groups):
+            parts.append(Partition(where, kind, group, group + 1, row, path))
+            row += meta.row_group(group).num_rows
+    else:
+        for i in range(source._file.num_record_batches):
+            parts.append(Partition(where, kind, i, i + 1, row, path))
+            row += source._file.get_batch(i).num_rows
+    return parts
+
+
+def _text_layout(spec):
+    """The layout of a text file (header, delimiter, columns), the byte where its data starts and its line."""
+    from . import inputs
+
+    with open(spec.file, "rb") as stream:
+        head = inputs._read_magic(stream)
+        layout, blocks, first = inputs._text_start(replace(spec, progress=None), stream, repr(spec.file), head)
+        blocks.close()
+    with open(spec.file, "rb") as fh:  # the data starts after the first - 1 lines (the header and any before it)
+        start, seen = 0, 0
+        while seen < first - 1:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            at = 0
+            while seen < first - 1 and (cut := chunk.find(b"\n", at)) >= 0:
+                seen, at = seen + 1, cut + 1
+            start += at if seen == first - 1 else len(chunk)
+        if start == 0:
+            fh.seek(0)
+            start = 3 if fh.read(3) == b"\xef\xbb\xbf" else 0
+    return layout, (start, first)
+
+
+# --------------------------------------------------------------------------
+# Reducing (on the workers)
+# --------------------------------------------------------------------------
+def reduce_part(part: Partition, spec, layout, orders: Sequence[float], first_line: int | None = None):
+    """(one NormAccumulator per selected column, values omitted per column, lines read) of ``part``."""
+    import numpy as np
+
+    from .core.norms import NormAccumulator
+
+    blocks, lines = _part_blocks(part, spec, layout, first_line)
+    accs = None
+    omitted = None
+    for block in blocks:
+        block = np.atleast_2d(block.T).T if block.ndim == 1 else block
+        if accs is None:
+            accs = [NormAccumulator(orders) for _ in range(block.shape[1])]
+            omitted = [0] * block.shape[1]
+        for j in range(block.shape[1]):
+            col = block[:, j]
+            if spec.nan == "omit":
+                finite = np.isfinite(col)
+                if not finite.all():
+                    omitted[j] += int(col.size - finite.sum())
+                    col = col[finite]
+            accs[j].add(col)
+    return accs, omitted, lines
+
+
+def _part_blocks(part: Partition, spec, layout, first_line):
+    from . import inputs
+
+    if part.kind == "whole":
+        cols = inputs.read_columns(replace(spec, file=part.path, nan="propagate" if spec.nan == "omit" else spec.nan,
+                                           progress=None))  # its errors name the absolute path
+        return (c for c in cols._chunks), 0
+    if part.kind in ("parquet", "arrow"):
+        return _columnar_blocks(part, spec), 0
+    data = _text_range(part)
+    lines = data.count(b"\n")
+    if not data:
+        return iter(()), 0
+    nan_spec = replace(layout, nan="propagate" if spec.nan == "omit" else spec.nan)
+    try:
+        block = inputs._parse_table_block(nan_spec, data, first_line or 1)
+    except InputError:
+        if first_line is None:  # the client finds where the range starts and asks again
+            return _failed(part), lines
+        raise
+    return iter([block]), lines
+
+
+class PartFailed(Exception):
+    """A text partition holds bad data; its line numbers need the lines before it."""
+
+
+def _failed(part):
+    raise PartFailed(part)
+    yield  # pragma: no cover
+
+
+def _text_range(part: Partition) -> bytes:
+    """The lines that start in [part.start, part.stop) of the file."""
+    with open(part.path, "rb") as fh:
+        begin = max(part.start - 1, 0)
+        fh.seek(begin)
+        data = fh.read(part.stop - begin)
+        if part.start > 0:
+            cut = data.find(b"\n")
+            data = data[cut + 1:] if cut >= 0 else b""
+            if cut < 0:
+                return b""
+        if data and not data.endswith(b"\n"):
+            rest = []
+            while True:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    rest.append(b"\n")
+                    break
+                end = chunk.find(b"\n")
+                if end >= 0:
+                    rest.append(chunk[: end + 1])
+                    break
+                rest.append(chunk)
+            data += b"".join(rest)
+    return data
+
+
+def _columnar_blocks(part: Partition, spec):
+    import numpy as np
+
+    from .sources.columnar import ColumnarSource, _floats
+
+    with open(part.path, "rb") as fh:
+        head = fh.read(16)
+    source = ColumnarSource(part.kind, None, repr(part.name), part.path, head)
+    use = source.selected(spec)
+    names = [source.header[j] for j in use]
+    if part.kind == "parquet":
+        table = source._file.read_row_group(part.start, columns=names, use_threads=False)
+        arrays = [table.column(k) for k in range(len(use))]
+    else:
+        batch = source._file.get_batch(part.start)
+        arrays = [batch.column(j) for j in use]
+    block = np.column_stack([_floats(a) for a in arrays]) if arrays else np.empty((0, 0))
+    if spec.nan == "error":
+        from .inputs import NAN_ADVICE
+
+        for k, arr in enumerate(arrays):
+            if arr.null_count:
+                i = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+                raise InputError(f"{part.name!r}: row {part.first_row + i}, column {names[k]!r}: a missing value "
+                                 "(null)", NAN_ADVICE)
+        if not np.isfinite(block).all():
+            i, k = np.argwhere(~np.isfinite(block))[0]
+            raise InputError(f"{part.name!r}: row {part.first_row + i}, column {names[k]!r}: "
+                             f"{float(block[i, k])!r} is not a finite number", NAN_ADVICE)
+    return iter([block])
+
+
+def _merge(a, b):
+    """Two partial results merged (None is the empty one)."""
+    if a is None or a[0] is None:
+        return b
+    if b is None or b[0] is None:
+        return a
+    return ([x.merge(y) for x, y in zip(a[0], b[0])], [x + y for x, y in zip(a[1], b[1])], a[2] + b[2])
+
+
+def _count_lines(part: Partition) -> int:
+    return _text_range(part).count(b"\n")
+
+
+# --------------------------------------------------------------------------
+# The reduction (on the client)
+# --------------------------------------------------------------------------
+def reduce(spec, orders: Sequence[float], cluster: Cluster, part_bytes: int = PART_BYTES):
+    """(names, one merged NormAccumulator per column, omitted per column name) of ``spec``'s files."""
+    the_plan = plan(spec, part_bytes)
+    client = cluster.client
+    parts = the_plan.parts
+    run = uuid.uuid4().hex  # task keys of this run only: never a result of another
+    futures = [client.submit(reduce_part, p, spec_for_workers(spec), the_plan.layouts.get(p.path, (None,))[0],
+                             tuple(orders), None, key=f"normcli-part-{i}-{run}") for i, p in enumerate(parts)]
+    _raise_first_error(futures, parts, the_plan, spec, client, orders)
+    level = futures
+    while len(level) > 1:  # a tree: pairs merged on the workers, only the root comes back
+        level = [client.submit(_merge, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    total = level[0].result() if level else None
+    if total is None or total[0] is None:
+        raise InputError(f"{spec.file!r} holds no data rows")
+    accs, omitted, _ = total
+    return the_plan.names, accs, {n: c for n, c in zip(the_plan.names, omitted) if c}
+
+
+def spec_for_workers(spec):
+    """The spec without what cannot travel (the progress bar, the note callback, stdin)."""
+    return replace(spec, progress=None, note=None, stdin=None)
+
+
+def _raise_first_error(futures, parts, the_plan, spec, client, orders) -> None:
+    """Wait for every partition; the first one (in file order) that failed raises, naming the true line."""
+    import distributed
+
+    distributed.wait(futures)
+    for i, future in enumerate(futures):
+        if future.status != "error":
+            continue
+        exc = future.exception()
+        if isinstance(exc, PartFailed):
+            part = parts[i]
+            layout, (start, first) = the_plan.layouts[part.path]
+            before = [client.submit(_count_lines, Partition(part.path, "text", s, min(s + PART_BYTES, part.start)),
+                                    pure=False) for s in range(start, part.start, PART_BYTES)]
+            line = first + sum(f.result() for f in before)
+            retry = client.submit(reduce_part, part, spec_for_workers(spec), layout, tuple(orders), line, pure=False)
+            retry.result()  # raises the InputError with the file's own line number
+            raise InputError(f"{part.name!r}: bad data in bytes {part.start} to {part.stop}")
+        if isinstance(exc, NormcliError):
+            raise exc
+        future.result()  # anything else is a bug: let it show
+
+
+def _listed(names) -> str:
+    return ", ".join(repr(n) for n in names)

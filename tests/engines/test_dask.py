@@ -1,0 +1,158 @@
+"""The Dask engine on a real cluster: a scheduler and two worker processes on 127.0.0.1, started and
+stopped here. Its answers must be the local engine's (within 1 ulp; identical errors)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import ulps
+
+from normcli import distributed, inputs
+from normcli.core import norms
+from normcli.errors import InputError
+
+ORDERS = [1.0, 2.0, 3.0, 0.5, 0.0, -1.0, 10.0, float("inf"), -float("inf"), 1.5]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import distributed as dd
+
+    local = dd.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None)
+    try:
+        with distributed.Cluster(local.scheduler_address) as c:
+            assert len(c.client.scheduler_info()["workers"]) == 2
+            yield c
+    finally:
+        local.close()
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((20_000, 3)) * np.array([1.0, 1e-3, 1e200])
+    x[::97, 0] = 0.0
+    np.savetxt("d.csv", x, delimiter=",", header="a,b,c", comments="", fmt="%.17g")
+    table = pa.table({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2]})
+    pq.write_table(table, "d.parquet", row_group_size=3000)
+    return x
+
+
+def _local(spec, orders, kind="norm"):
+    cols = inputs.read_columns(spec)
+    return norms.norm_table(cols.names, cols.chunks(), orders, kind).rows
+
+
+def _dask(spec, orders, cluster, kind="norm", part_bytes=40_000):
+    names, accs, _ = distributed.reduce(spec, orders, cluster, part_bytes=part_bytes)
+    return norms.accumulators_table(names, accs, orders, kind).rows
+
+
+@pytest.mark.parametrize("kind", ["norm", "power", "mean"])
+def test_every_order_is_within_an_ulp_of_the_local_engine(cluster, data, kind):
+    orders = [p for p in ORDERS if kind != "power" or np.isfinite(p)]
+    worst = 0.0
+    for name in ("d.csv", "d.parquet"):
+        spec = inputs.InputSpec(file=name)
+        plan = distributed.plan(spec, 40_000)
+        assert len(plan.parts) >= 7  # byte ranges, or the row groups
+        local, remote = _local(spec, orders, kind), _dask(spec, orders, cluster, kind)
+        assert [r[0] for r in remote] == [r[0] for r in local] == ["a", "b", "c"]
+        for lrow, rrow in zip(local, remote):
+            for lv, rv in zip(lrow[1:], rrow[1:]):
+                worst = max(worst, ulps(rv, lv))
+    assert worst <= 1, worst  # measured: 0 for p in {1, 2, inf, -inf, 0}, at most 1 elsewhere
+
+
+def test_many_files_and_a_text_range_cut_mid_line(cluster, data):
+    spec = inputs.InputSpec(file=("d.csv", "d.parquet", "d.csv"), columns=("b", "a"))
+    assert _dask(spec, [2.0], cluster, part_bytes=12_345) == _local(spec, [2.0])
+
+
+def test_nan_omit_counts_what_it_left_out(cluster, tmp_path):
+    (tmp_path / "m.csv").write_text("a,b\n" + "1,2\n" * 500 + "x,3\n" + "4,nan\n" * 3)
+    spec = inputs.InputSpec(file=str(tmp_path / "m.csv"), nan="omit")
+    names, accs, omitted = distributed.reduce(spec, [1.0], cluster, part_bytes=700)
+    assert names == ["a", "b"] and omitted == {"a": 1, "b": 3}
+    assert [a.evaluate(1.0).value for a in accs] == [512.0, 1003.0]
+
+
+def test_an_error_names_the_same_file_line_and_column_as_the_local_engine(cluster, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n" + "1,2\n" * 3000 + "1,oops\n" + "1,2\n" * 10)
+    spec = inputs.InputSpec(file=str(path))
+    with pytest.raises(InputError) as local:
+        _local(spec, [2.0])
+    with pytest.raises(InputError) as remote:
+        _dask(spec, [2.0], cluster, part_bytes=1000)
+    assert str(remote.value) == str(local.value) == "line 3002, column 'b': 'oops' is not a number"
+    table = pa.table({"a": pa.array([1.0] * 5000 + [None] + [1.0] * 5)})
+    pq.write_table(table, tmp_path / "n.parquet", row_group_size=1000)
+    pspec = inputs.InputSpec(file=str(tmp_path / "n.parquet"))
+    with pytest.raises(InputError) as plocal:
+        _local(pspec, [2.0])
+    with pytest.raises(InputError) as premote:
+        _dask(pspec, [2.0], cluster)
+    assert str(premote.value) == str(plocal.value) and "row 5001, column 'a': a missing value (null)" in str(
+        plocal.value)
+
+
+def test_files_whose_columns_differ_and_stdin_are_refused(cluster, data, tmp_path):
+    (tmp_path / "o.csv").write_text("a,z\n1,2\n")
+    with pytest.raises(InputError, match=r"^'o.csv' has the columns 'a', 'z' but 'd.csv' has 'a', 'b', 'c'"):
+        distributed.plan(inputs.InputSpec(file=("d.csv", "o.csv")))
+    with pytest.raises(Exception, match="stdin cannot be sent"):
+        distributed.plan(inputs.InputSpec())
+
+
+def test_a_worker_killed_mid_run_does_not_change_the_answer(cluster, tmp_path):
+    rng = np.random.default_rng(5)
+    np.savetxt(tmp_path / "big.csv", rng.standard_normal((600_000, 2)), delimiter=",", fmt="%.17g")
+    spec = inputs.InputSpec(file=str(tmp_path / "big.csv"))
+    want = _local(spec, [2.0, 1.0])
+    pids = cluster.client.run(os.getpid)
+    got: list = []
+    worker = threading.Thread(target=lambda: got.append(_dask(spec, [2.0, 1.0], cluster, part_bytes=200_000)))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not _busy(cluster) and time.monotonic() < deadline:  # kill it while partitions are being reduced
+        time.sleep(0.02)
+    assert worker.is_alive(), "the reduction ended before a worker could be killed"
+    os.kill(next(iter(pids.values())), signal.SIGKILL)  # its nanny starts another; its tasks run again
+    worker.join(120)
+    assert not worker.is_alive() and got == [want]
+
+
+def _busy(cluster) -> bool:
+    """Whether partitions are being reduced (some tasks done, some not)."""
+    counts = cluster.client.run_on_scheduler(
+        lambda dask_scheduler: [t.state for t in dask_scheduler.tasks.values() if "normcli-part" in str(t.key)])
+    return "memory" in counts and any(state != "memory" for state in counts)
+
+
+def test_the_command_line_gives_the_local_answer(run, cluster, data):
+    address = cluster.client.scheduler.address
+    for args in (["--p", "1", "--p", "2", "--p", "inf", "-f", "d.csv"], ["--mean", "-f", "d.parquet", "-c", "b"]):
+        local = run(["norm", *args, "-o", "csv"])
+        remote = run(["norm", *args, "-o", "csv", "--engine", "dask", "--scheduler", address])
+        assert remote.exit_code == 0, remote.stderr
+        assert remote.stdout == local.stdout
+    refused = run(["norm", "--rows", "-f", "d.csv", "--engine", "dask", "--scheduler", address])
+    assert refused.exit_code == 2 and "--engine dask reduces columns" in refused.stderr
+    lonely = run(["norm", "-f", "d.csv", "--scheduler", address])
+    assert lonely.exit_code == 2 and "give --engine dask too" in lonely.stderr
+
+
+def test_spec_for_workers_drops_what_cannot_travel():
+    spec = inputs.InputSpec(file="x.csv", progress=object(), note=print)
+    assert distributed.spec_for_workers(spec) == replace(spec, progress=None, note=None)
