@@ -339,8 +339,12 @@ def reduce(spec, orders: Sequence[float], cluster: Cluster, part_bytes: int = PA
 
 
 def spec_for_workers(spec):
-    """The spec without what cannot travel (the progress bar, the note callback, stdin)."""
-    return replace(spec, progress=None, note=None, stdin=None)
+    """The spec without what cannot travel (the progress bar, the note callback, stdin); a worker parses
+    inline (a Dask worker is the parallelism, and may not start processes of its own)."""
+    from .engines import Engine
+
+    reader = spec.engine.reader if spec.engine is not None else "numpy"
+    return replace(spec, progress=None, note=None, stdin=None, engine=Engine(reader, 1))
 
 
 def _raise_first_error(futures, parts, the_plan, spec, client, orders) -> None:

@@ -9,17 +9,16 @@ stream. Errors name the line, the column and the offending text.
 Parsing has a fast path and a slow path that agree: numpy's C parser
 (``numpy.loadtxt``) reads a block; only when it refuses the block, or the
 block holds a value the NaN policy must act on, is the block re-read line by
-line in Python to find and name the culprit (or to apply ``--nan``). Large
-inputs are parsed by a small pool of worker processes while the main
-process reduces what is ready: numpy's parser holds the GIL, so threads
-would not help. With polars installed (the ``fast`` extra), large inputs
-go to polars instead, two blocks at a time on threads (polars releases the
-GIL), with numpy as the judge of every block polars is not sure of.
+line in Python to find and name the culprit (or to apply ``--nan``). The
+per-block parse functions are this module's; who runs them is the input's
+:class:`~normcli.engines.Engine` (``InputSpec.engine``, else the one
+NORMCLI_READER and NORMCLI_WORKERS describe): inline for small inputs,
+worker processes or polars on threads for large ones, all to the same
+numbers and the same errors.
 """
 
 from __future__ import annotations
 
-import collections
 import csv
 import io
 import math
@@ -34,6 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import env
+from .engines import Engine, LongLine, columns_to_read, count_byte, count_lines, has_any
 from .errors import NAN_POLICIES, InputError, UsageError
 from .sources.table import NAN_ADVICE, Columns, RowBlock
 from .sources.table import nonempty as _nonempty
@@ -43,15 +43,9 @@ from .sources.table import select as _select
 #: Bytes read from a text input at a time (then cut back to a whole line).
 BLOCK_SIZE = 3 << 20
 
-# Full blocks parsed in this process before worker processes take over, or polars (whose import,
-# about 0.3 s, pays for itself within two blocks of a wide file).
-_INLINE_BLOCKS = 4
-_INLINE_BLOCKS_POLARS = 2
-_LARGE_FILE = 32 << 20  # a regular file this big goes to polars (when installed) from its first block
-
-#: Text parsers for delimited input, chosen with NORMCLI_READER (default auto: polars for
-#: large inputs when it is installed, the ``fast`` extra; numpy otherwise).
-READERS = ("auto", "numpy", "polars")
+#: A regular file this big is large to the engine: polars (when installed), or the worker
+#: processes, from its first block.
+_LARGE_FILE = 32 << 20
 
 _NPY_MAGIC = b"\x93NUMPY"
 
@@ -96,6 +90,9 @@ class InputSpec:
     #: Told a remark about the input that the user should see (a callable taking the text: how a
     #: first line of numbers was read). None: written to stderr as ``normcli: note: ...``.
     note: object = None
+    #: Who parses the blocks of a text input (reader, workers). None: the engine NORMCLI_READER and
+    #: NORMCLI_WORKERS describe (``Engine.from_environment``), decided when the first block is parsed.
+    engine: Engine | None = None
 
     def __post_init__(self) -> None:
         if self.nan not in NAN_POLICIES:
@@ -367,7 +364,7 @@ def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
             cut = buf.rfind(b"\n", scanned, filled) + 1
             if cut:
                 if filled > MAX_LINE and buf.find(b"\n", scanned, cut) > MAX_LINE:  # only a long line grows buf
-                    raise _LongLine(0)
+                    raise LongLine(0)
                 yield bytes(memoryview(buf)[:cut])
                 buf[: filled - cut] = buf[cut:filled]
                 filled -= cut
@@ -377,7 +374,7 @@ def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
             scanned = filled
         if filled == len(buf):  # one line fills the buffer: room for more of it
             if filled > MAX_LINE:
-                raise _LongLine(0)
+                raise LongLine(0)
             buf.extend(bytes(block_size))
         got = read_into(memoryview(buf)[filled:])
         if not got:
@@ -385,30 +382,12 @@ def _stream_blocks(stream, first: bytes, block_size: int) -> Iterator[bytes]:
                 block = bytes(memoryview(buf)[:filled])
                 last = block.rfind(b"\n") + 1
                 if filled - last > MAX_LINE:
-                    raise _LongLine(block.count(b"\n", 0, last))
+                    raise LongLine(block.count(b"\n", 0, last))
                 yield block if block.endswith(b"\n") else block + b"\n"
             return
         if not filled:
             born = time.monotonic()
         filled += got
-
-
-class _LongLine(Exception):
-    """A line longer than MAX_LINE: ``before`` newlines into the block being gathered.
-
-    The reader does not count lines (that costs time on every block); whoever does, and knows the
-    first line of that block, sets ``line`` and the input's name makes it an InputError.
-    """
-
-    def __init__(self, before: int):
-        super().__init__(before)
-        self.before = before
-        self.line: int | None = None
-
-    def at(self, line: int) -> _LongLine:
-        if self.line is None:
-            self.line = line + self.before
-        return self
 
 
 def _long_line_error(where: str, line: int) -> InputError:
@@ -465,29 +444,6 @@ def _more_ready(stream, wait: float = 0.0) -> bool:
     except (OSError, ValueError):
         return True
     return bool(ready)
-
-
-#: Bytes numpy scans at a time in the byte counts below: small temporary masks, warm in the cache.
-_SLICE = 1 << 18
-
-
-def _count_lines(block: bytes) -> int:
-    """The newlines in a block."""
-    return _count_byte(block, "\n")
-
-
-def _count_byte(block: bytes, char: str) -> int:
-    """How often the one-byte ``char`` occurs in ``block``.
-
-    numpy counts a big block about 4x faster than ``bytes.count`` (1 ms
-    against 4 ms per 4 MiB), a slice at a time so that its temporary mask
-    stays small.
-    """
-    if len(block) < 1 << 16:
-        return block.count(char.encode())
-    buf = np.frombuffer(block, dtype=np.uint8)
-    code = ord(char)
-    return sum(int(np.count_nonzero(buf[i : i + _SLICE] == code)) for i in range(0, buf.size, _SLICE))
 
 
 def _decode(block: bytes, first_line: int) -> str:
@@ -683,10 +639,6 @@ def _parse_table_block(layout: _Layout, block: bytes, first_line: int) -> np.nda
     return _slow_parse(layout, lines, first_line)
 
 
-def _has_any(block: bytes, chars: bytes) -> bool:
-    return any(block.find(c) >= 0 for c in (chars[i : i + 1] for i in range(len(chars))))
-
-
 def _one_number_per_line(block: bytes) -> np.ndarray | None:
     """The fastest path: a block of bare numbers, one per line, or None.
 
@@ -696,18 +648,18 @@ def _one_number_per_line(block: bytes) -> np.ndarray | None:
     comments or parentheses, and only if it finds exactly one number per
     line; anything else goes to the general path, which names errors.
     """
-    if _has_any(block, b' \t\r"#(') or b"\n\n" in block or block.startswith(b"\n"):
+    if has_any(block, b' \t\r"#(') or b"\n\n" in block or block.startswith(b"\n"):
         return None
     try:
         column = np.fromstring(block, dtype=np.float64, sep="\n")
     except ValueError:
         return None
-    return column if column.size == _count_lines(block) else None
+    return column if column.size == count_lines(block) else None
 
 
 def _fast_parse(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray | None:
     """numpy's C parser, or None when the block needs the line-by-line path."""
-    simple = not _has_any(block, b'"#')  # no quotes, no comments
+    simple = not has_any(block, b'"#')  # no quotes, no comments
     if not any(map(str.strip, lines)):  # only blank lines (numpy would warn of no data)
         # in one column an empty line is an empty cell, which --nan rules on: the line-by-line path
         return None if layout.ncols == 1 and lines else np.empty((0, len(layout.usecols)))
@@ -748,25 +700,12 @@ def _finite_or_none(layout: _Layout, arr: np.ndarray) -> np.ndarray | None:
     return arr
 
 
-def _columns_to_read(layout: _Layout) -> tuple[list[int], list[int]]:
-    """The used columns (in order, once each), and those a parser reads to check field counts.
-
-    Both readers check a selection the same way: the last column is read
-    too (as text), so a line with too few fields fails or shows a null, and
-    then the block's delimiter total, ncols - 1 per line, rules out a line
-    with too many.
-    """
-    used = sorted(set(layout.usecols))
-    last = layout.ncols - 1
-    return used, (used if last in used else [*used, last])
-
-
 def _selected_columns(layout: _Layout, block: bytes, lines: list[str]) -> np.ndarray | None:
     """Some of the columns of a quote- and comment-free block, if every line has ``ncols`` fields; else None.
 
     numpy's parser with ``usecols`` does not notice a line with other
     fields than those it reads, so the field counts are checked here. With
-    a one-byte delimiter the check costs little (:func:`_columns_to_read`):
+    a one-byte delimiter the check costs little (:func:`columns_to_read`):
     numpy reads the last column as one character of text, not converted,
     and fails on a line without it; blank lines hold no delimiter and numpy
     skips them. Otherwise every line's fields are counted first.
@@ -774,7 +713,7 @@ def _selected_columns(layout: _Layout, block: bytes, lines: list[str]) -> np.nda
     d = layout.delimiter
     last = layout.ncols - 1
     one_byte = d is not None and len(d.encode()) == 1
-    used, cols = _columns_to_read(layout)
+    used, cols = columns_to_read(layout)
     if not one_byte:
         if d is None and not all(len(line.split()) == layout.ncols for line in lines if line.strip()):
             return None
@@ -793,7 +732,7 @@ def _selected_columns(layout: _Layout, block: bytes, lines: list[str]) -> np.nda
         )
     except ValueError:
         return None
-    if one_byte and _count_byte(block, d) != table.size * last:
+    if one_byte and count_byte(block, d) != table.size * last:
         return None
     if layout.ncols == 1 and table.size != len(lines):
         return None  # a blank line, skipped by numpy, is an empty cell in one column
@@ -872,264 +811,11 @@ def _cell_label(layout: _Layout, j: int) -> str:
     return layout.column_label(j) if j < layout.ncols else f"column {j + 1}"
 
 
-# --------------------------------------------------------------------------
-# Driving the blocks: inline for small inputs, a process pool for large ones
-# --------------------------------------------------------------------------
-def _ignore_sigint() -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _reader() -> str:
-    mode = env.current().reader
-    if mode not in READERS:
-        raise UsageError(f"NORMCLI_READER must be one of {', '.join(READERS)}, not {mode!r}")
-    return mode
-
-
-def _polars_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("polars") is not None
-
-
-def _import_polars(mode: str):
-    """polars, or None when it is not installed (an error if NORMCLI_READER=polars asked for it)."""
-    try:
-        import polars
-    except ImportError:
-        if mode == "polars":
-            raise UsageError("NORMCLI_READER=polars, but polars is not installed: "
-                             "pip install 'normcli[fast]'") from None
-        return None
-    return polars
-
-
-def _parallel_map(func, layout: _Layout, blocks: Iterator[bytes], first_line: int, large: bool = False,
-                  size: int | None = None) -> Iterator:
-    """Apply ``func(layout, block, line)`` to each block, in order.
-
-    Blocks are parsed inline, each result handed on at once, until the
-    input has shown itself large (_INLINE_BLOCKS full blocks in a row: a
-    big file or a fast pipe). Then, for a delimited file with polars
-    installed, polars parses the blocks (two at a time, on threads, while
-    this thread reads ahead and the caller reduces), and otherwise a pool
-    of worker processes parses ahead while the caller reduces. ``size`` is
-    the block size the blocks were cut to (BLOCK_SIZE unless the caller
-    chose smaller ones); a block under half of it means a slow source.
-    Small inputs never pay for either, and a pipe fed slowly (small blocks)
-    keeps streaming without delay. ``large`` (a regular file known to be big) skips the
-    wait: polars, when installed, starts at the first block.
-    ``NORMCLI_READER=polars`` uses polars from the first block (the tests
-    run the input suite that way), ``numpy`` never.
-    """
-    line = first_line
-    size = size or BLOCK_SIZE
-    pending = iter(blocks)
-    mode = _reader()
-    # polars splits on one byte; a one-column file has no delimiter at all.
-    polars_ok = layout.ncols == 1 or (layout.delimiter is not None and len(layout.delimiter.encode()) == 1)
-    workers = _workers()
-    if polars_ok and (mode == "polars" or (mode == "auto" and large and _polars_installed())):
-        pl = _import_polars(mode)
-        yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines),
-                                pending, line, size, max(1, workers))
-        return
-    if large and workers >= 2:
-        yield from _process_pool(func, layout, pending, line, workers, size)
-        return
-    full = 0
-    try:
-        for block in pending:
-            yield func(layout, block, line)
-            line += _count_lines(block)
-            full = full + 1 if len(block) >= size // 2 else 0
-            if (full >= _INLINE_BLOCKS and workers >= 2) or (full >= _INLINE_BLOCKS_POLARS and mode == "auto"
-                                                                  and polars_ok and _polars_installed()):
-                break
-        else:
-            return
-    except _LongLine as exc:
-        raise exc.at(line) from None
-    pl = _import_polars(mode) if mode == "auto" and polars_ok else None
-    if pl is not None:
-        yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines),
-                                pending, line, size, max(1, workers))
-        return
-    yield from _process_pool(func, layout, pending, line, workers, size)
-
-
-def _parse_ahead(parse, blocks: Iterator[bytes], line: int, size: int, workers: int) -> Iterator:
-    """``parse(block, line, lines)`` for each block on ``workers`` threads; the results in order.
-
-    ``parse`` returns (result, lines in the block). This thread reads each
-    block, counts its lines (so that every block knows its first line
-    number) and hands the block to the pool; the caller reduces the results
-    as they come. Reading, numpy's counting and polars release the GIL, so
-    reading, parsing two blocks and reducing overlap on two cores. At most
-    ``workers + 1`` blocks are in flight; a source that slows down (a short
-    block) has its results handed on at once, so a slow pipe streams.
-    """
-    import concurrent.futures as cf
-
-    with cf.ThreadPoolExecutor(workers, thread_name_prefix="normcli-parse") as pool:
-        queue: collections.deque = collections.deque()
-        try:
-            for block in blocks:
-                lines = _count_lines(block)
-                queue.append(pool.submit(parse, block, line, lines))
-                line += lines
-                while queue and (len(queue) > workers or queue[0].done() or len(block) < size // 2):
-                    yield queue.popleft().result()[0]
-            while queue:
-                yield queue.popleft().result()[0]
-        except _LongLine as exc:
-            while queue:  # the lines before it come first: an error in them is the first error
-                yield queue.popleft().result()[0]
-            raise exc.at(line) from None
-        finally:
-            for fut in queue:
-                fut.cancel()
-
-
-def _polars_block(pl, func, layout: _Layout, block: bytes, first_line: int,
-                  newlines: int | None = None) -> tuple[object, int]:
-    """One block of a delimited file parsed by polars, or by ``func`` whenever polars is not sure.
-
-    polars reads plain blocks (no quotes, comments or CRs) of numbers into
-    float64 with correct rounding, as numpy does. Anything else (a field
-    polars refuses, a missing or non-finite value, a ragged row) goes to
-    the numpy path ``func``, which applies the --nan policy and names the
-    line, column and text of an error: both readers give the same numbers
-    and the same errors.
-
-    Only the used columns are converted, and the last column is read as
-    text: polars checks a line's field count only when it reads every
-    column, so the counts are checked here (:func:`_columns_to_read`). A
-    line with too few fields has no last field (a null). The delimiter
-    total is a numpy pass over the bytes, cheaper than converting unused
-    columns.
-
-    Returns (result, lines in the block).
-    """
-    if newlines is None:
-        newlines = _count_lines(block)
-    separator = layout.delimiter or ","  # one column: any byte the block does not hold
-    if _has_any(block, b'"#\r\x00') or (layout.delimiter is None and (b"," in block or layout.ncols != 1)):
-        return func(layout, block, first_line), newlines
-    rows = newlines + (0 if block.endswith(b"\n") or not block else 1)
-    last = layout.ncols - 1
-    if last and _count_byte(block, separator) != rows * last:
-        return func(layout, block, first_line), newlines
-    used, cols = _columns_to_read(layout)
-    try:
-        frame = pl.read_csv(
-            block, has_header=False, separator=separator, quote_char=None, raise_if_empty=False,
-            schema={f"c{j}": pl.Float64 if j in used else pl.String for j in range(layout.ncols)},
-            columns=cols,
-        )
-    except (pl.exceptions.PolarsError, ValueError):  # any refusal: the exact path decides and explains
-        return func(layout, block, first_line), newlines
-    # A blank line is a row of nulls; a row per line is checked all the same, so that a
-    # polars that skipped blank lines could not shift the line numbers of later errors.
-    if frame.height != rows or (frame.height and sum(frame.null_count().row(0))):
-        return func(layout, block, first_line), newlines
-    if len(cols) > len(used):  # the last column was read only for the check
-        frame = frame.select([f"c{j}" for j in used])
-    # C order, as numpy's parsers give: reductions along a row then sum in the same order.
-    arr = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64).reshape(frame.height, len(used))
-    if tuple(used) != layout.usecols:
-        arr = arr[:, [used.index(j) for j in layout.usecols]]
-    if not np.isfinite(arr).all():
-        return func(layout, block, first_line), newlines
-    return ([arr] if func is _parse_row_block else arr), newlines
-
-
-def _process_pool(func, layout: _Layout, pending: Iterator[bytes], line: int, workers: int, size: int) -> Iterator:
-    """``func(layout, block, line)`` for each block in worker processes; the results in order.
-
-    With fork, the blocks travel through a ring of shared memory slots (an
-    anonymous shared mapping the workers inherit): the main process copies a
-    block into a free slot and sends only its place, instead of pickling
-    3 MiB through a pipe (3 ms of the main process's time per block, about
-    10% of the whole run on two cores). A block too big for a slot, or any
-    block without fork, is sent as bytes.
-    """
-    import concurrent.futures as cf
-    import mmap
-    import multiprocessing as mp
-
-    fork = "fork" in mp.get_all_start_methods()
-    depth = 2 * workers  # results waiting at most: depth + 1 blocks in flight
-    slot = 2 * size
-    ring = mmap.mmap(-1, (depth + 2) * slot) if fork else None
-    free = list(range(depth + 2)) if fork else []
-    ctx = mp.get_context("fork") if fork else None
-    try:
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(ring,)) as pool:
-            queue: collections.deque = collections.deque()
-            try:
-                for block in pending:
-                    if free and len(block) <= slot:
-                        k = free.pop()
-                        ring[k * slot : k * slot + len(block)] = block
-                        queue.append((pool.submit(_parse_slot, func, layout, k * slot, len(block), line), k))
-                    else:
-                        queue.append((pool.submit(func, layout, block, line), None))
-                    line += _count_lines(block)
-                    # Hand on what is done; wait only when far enough ahead, or
-                    # when the source slowed down (the next read may block).
-                    while queue and (queue[0][0].done() or len(queue) > depth or len(block) < size // 2):
-                        yield _taken(queue, free)
-                while queue:
-                    yield _taken(queue, free)
-            except _LongLine as exc:
-                while queue:  # the lines before it come first: an error in them is the first error
-                    yield _taken(queue, free)
-                raise exc.at(line) from None
-            finally:
-                for fut, _ in queue:
-                    fut.cancel()
-    finally:
-        if ring is not None:
-            ring.close()
-
-
-def _taken(queue: collections.deque, free: list[int]):
-    """The result of the oldest block in ``queue``; its slot is free again."""
-    fut, k = queue.popleft()
-    try:
-        return fut.result()
-    finally:
-        if k is not None:
-            free.append(k)
-
-
-_WORKER_RING = None  # in a worker process: the parent's ring of block slots
-
-
-def _init_worker(ring) -> None:
-    global _WORKER_RING
-    _WORKER_RING = ring
-    _ignore_sigint()
-
-
-def _parse_slot(func, layout: _Layout, start: int, length: int, line: int):
-    """In a worker: ``func`` on the block the parent put at ``start`` of the shared ring."""
-    return func(layout, _WORKER_RING[start : start + length], line)
-
-
-def _chain(first, rest: Iterator) -> Iterator:
-    yield first
-    yield from rest
-
-
-def _workers() -> int:
-    override = env.current().workers
-    if override and override.isdigit():
-        return int(override)
-    return min(2, os.cpu_count() or 1)
+def _parsed(spec: InputSpec, func, layout: _Layout, blocks: Iterator[bytes], first_line: int, size: int,
+            large: bool, groups: bool = False) -> Iterator:
+    """``func`` over the blocks, run by ``spec.engine`` (or the environment's, known when the first is due)."""
+    engine = spec.engine or Engine.from_environment(env.current())
+    yield from engine.map(func, layout, blocks, first_line, size=size, large=large, groups=groups)
 
 
 # --------------------------------------------------------------------------
@@ -1276,7 +962,8 @@ class _Text:
         layout, blocks, first = _text_start(spec, self.stream, self.where, self.head)
         self.header = list(layout.names)
         names = [layout.names[j] for j in layout.usecols]
-        chunks = _rows_metered(_parallel_map(_parse_table_block, layout, blocks, first, large), spec.progress, len)
+        chunks = _rows_metered(_parsed(spec, _parse_table_block, layout, blocks, first, BLOCK_SIZE, large),
+                               spec.progress, len)
         chunks = _closing(chunks, self.stream if self.close else None, self.where)
         return Columns(names, _nonempty(chunks, self.where), spec.nan, header=self.header)
 
@@ -1285,8 +972,8 @@ class _Text:
         size = max(1, BLOCK_SIZE // 3)  # rows are printed a block at a time: smaller blocks, smaller output batches
         layout, blocks, first = _text_start(spec, self.stream, self.where, self.head, size, streaming=True)
         self.header = list(layout.names)
-        groups = _rows_metered(_parallel_map(_parse_row_block, layout, blocks, first, large, size), spec.progress,
-                               lambda gs: sum(len(g) for g in gs))
+        groups = _rows_metered(_parsed(spec, _parse_row_block, layout, blocks, first, size, large, groups=True),
+                               spec.progress, lambda gs: sum(len(g) for g in gs))
         flat = (g for gs in groups for g in gs)
         return _row_blocks(_closing(flat, self.stream if self.close else None, self.where), spec.nan)
 
@@ -1522,14 +1209,14 @@ def _text_start(spec: InputSpec, stream, where: str, head: bytes, size: int | No
                         sample.append((line + i, text.split("#", 1)[0] if "#" in text else text))
                         if len(sample) >= 50:
                             break
-            line += _count_lines(block)
+            line += count_lines(block)
             # Enough to tell the header and the delimiter: do not wait on a slow pipe for more
             # when a first line of numbers can only be data; a line of integers may be a header
             # (2019,2020), which the rows below tell (unless the results stream).
             if len(sample) >= 2 or (sample and spec.header is not True and _numeric_line(sample[0][1])
                                     and (spec.header is False or streaming or not _integer_line(sample[0][1]))):
                 break
-    except _LongLine as exc:
+    except LongLine as exc:
         raise _long_line_error(where, exc.at(line).line) from None
     layout = _layout(spec, sample, where)
     data = b"".join(consumed)
@@ -1678,7 +1365,7 @@ def _closing(items: Iterator, stream, where: str = "the input") -> Iterator:
     """``items``, then ``stream`` closed; a line too long for text, found while reading, named as an error."""
     try:
         yield from items
-    except _LongLine as exc:
+    except LongLine as exc:
         raise _long_line_error(where, exc.line or 1) from None
     finally:
         if stream is not None:

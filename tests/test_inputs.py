@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normcli import inputs
+from normcli import engines, inputs
 from normcli.core.norms import norm
 from normcli.errors import InputError, UsageError
 
@@ -179,7 +179,7 @@ def test_polars_blocks_equal_numpy_blocks(rows, nan, usecols):
     block = ("\n".join(",".join(r) for r in rows) + "\n").encode()
 
     exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = _outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    fast = _outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0]
     if exact[0] == "ok":
         assert exact[1].shape == fast[1].shape and np.array_equal(exact[1], fast[1], equal_nan=True)
@@ -213,7 +213,7 @@ def test_polars_blocks_equal_numpy_blocks_for_wide_rows(rows, nan, usecols, fina
     block = ("\n".join(";".join(r) for r in rows) + ("\n" if final_newline else "")).encode()
 
     exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = _outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    fast = _outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0], (exact, fast)
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1], equal_nan=True)
@@ -229,39 +229,35 @@ def test_a_large_regular_file_goes_parallel_from_its_first_block(monkeypatch, tm
         pytest.importorskip("polars")
     monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
     monkeypatch.setattr(inputs, "_LARGE_FILE", 1024)
-    monkeypatch.setenv("NORMCLI_READER", "auto")
-    monkeypatch.setenv("NORMCLI_WORKERS", "2")
-    monkeypatch.setattr(inputs, "_polars_installed", lambda: polars_installed)
-    used = []
-    real_polars, real_pool = inputs._polars_block, inputs._process_pool
-    monkeypatch.setattr(inputs, "_polars_block", lambda pl, func, layout, block, at, lines: (
-        used.append(("polars", at)) or real_polars(pl, func, layout, block, at, lines)))
-    monkeypatch.setattr(inputs, "_process_pool", lambda func, layout, pending, line, workers, size: (
-        used.append(("pool", line)) or real_pool(func, layout, pending, line, workers, size)))
+    monkeypatch.setattr(engines, "_polars_installed", lambda: polars_installed)
+    parallel = ("polars", "polars-to-numpy") if polars_installed else ("processes",)
     a = np.random.default_rng(5).standard_normal((300, 2))
     path = tmp_path / "big.csv"
     path.write_text(_csv(a))
 
-    def read(text_path):
+    def read(text_path, engine):
         with open(text_path, "rb") as fh:
-            spec = inputs.InputSpec(stdin=fh)
+            spec = inputs.InputSpec(stdin=fh, engine=engine)
             if rows:
                 return np.vstack([b.data for b in inputs.read_rows(spec)])
             cols = inputs.read_columns(spec)
             return np.vstack([np.column_stack(p) for p in cols.chunks()])
 
-    assert np.array_equal(read(path), a)
-    assert used and used[0] == (("polars", 2) if polars_installed else ("pool", 2))
+    engine = engines.Engine("auto", 2)
+    assert np.array_equal(read(path, engine), a)
+    assert engine.counts["inline"] == 0 and sum(engine.counts[k] for k in parallel) > 1
     bad = _csv(a).splitlines()
     bad[250] = "1.0,oops"
     path.write_text("\n".join(bad) + "\n")
+    engine = engines.Engine("auto", 2)
     with pytest.raises(InputError, match=r"^line 251, column 'b': 'oops' is not a number$"):
-        read(path)
+        read(path, engine)
+    assert engine.counts["inline"] == 0
     small = tmp_path / "small.csv"
     small.write_text(_csv(a[:10]))
-    used.clear()
-    assert np.array_equal(read(small), a[:10])
-    assert all(at > 2 for _, at in used)  # a small file waits for the inline blocks as a pipe does
+    engine = engines.Engine("auto", 2)
+    assert np.array_equal(read(small, engine), a[:10])
+    assert engine.counts["inline"] >= 1  # a small file waits for the inline blocks as a pipe does
 
 
 # -- blocks of a regular file, read with pread ----------------------------------
@@ -432,7 +428,7 @@ def _pipe_max_size() -> int:
 @given(st.binary(min_size=0, max_size=3000), st.integers(0, 400), st.sampled_from(["\n", ",", ";"]))
 def test_count_byte_equals_bytes_count(pattern, repeat, char):
     block = pattern * repeat  # up to about 1.2 MB: the numpy path, in several slices
-    assert inputs._count_byte(block, char) == block.count(char.encode())
+    assert engines.count_byte(block, char) == block.count(char.encode())
 
 
 @pytest.mark.parametrize("bad", [{100: "1,2", 200: "1,2,3,4"}, {7: "1,2,3,4"}, {9: "1,2"}, {5: "1,,3"},
@@ -449,7 +445,7 @@ def test_polars_block_checks_field_counts_of_big_blocks(bad, usecols):
     assert len(block) > 1 << 16
     layout = inputs._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
     exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = _outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    fast = _outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0], (exact, fast)
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1])
@@ -469,8 +465,8 @@ def test_polars_reads_a_clean_block_itself(usecols, size):
     def no_fallback(*args):
         raise AssertionError("the block went to the numpy path")
 
-    got, lines = inputs._polars_block(pl, no_fallback, layout, block, 2)
-    assert lines == len(rows)
+    got, by_polars = engines._polars_block(pl, no_fallback, layout, block, 2)
+    assert by_polars
     assert np.array_equal(got, inputs._parse_table_block(layout, block, 2))
 
 
@@ -523,21 +519,6 @@ def test_selected_columns_see_rows_whose_field_counts_cancel_out(text, usecols):
     assert inputs._fast_parse(layout, block, lines) is None
     with pytest.raises(InputError, match="field"):
         inputs._slow_parse(layout, lines, 1)
-
-
-def _echo(layout, block, line):
-    return block, line
-
-
-@pytest.mark.parametrize("sizes", [[10, 30, 5, 64, 200, 1, 64, 3, 129, 128] * 5, [64] * 40, [300, 2, 300]])
-def test_process_pool_hands_every_block_on_unchanged_and_in_order(sizes):
-    """Blocks travel to the workers through shared slots (reused) or, when too big for one, as bytes:
-    each arrives whole, with its first line number, and the results come back in order."""
-    blocks = [bytes([48 + i % 10]) * (n - 1) + b"\n" for i, n in enumerate(sizes)]
-    layout = inputs._Layout(",", 1, ("a",), False, (0,), "error", 1)
-    got = list(inputs._process_pool(_echo, layout, iter(blocks), 7, 2, 64))
-    assert [b for b, _ in got] == blocks
-    assert [at for _, at in got] == [7 + i for i in range(len(blocks))]
 
 
 def test_process_pool_raises_the_first_error_in_order(monkeypatch):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from conftest import normcli_exe
 
-from normcli import inputs
+from normcli import engines, inputs
 from normcli.errors import InputError
 
 
@@ -109,7 +109,7 @@ def test_polars_and_numpy_agree_on_empty_lines_in_one_column(nan, block):
             return "error", str(exc)
 
     exact = outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = outcome(lambda: inputs._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    fast = outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0]
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1], equal_nan=True)

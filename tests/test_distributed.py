@@ -154,5 +154,7 @@ def test_the_command_line_gives_the_local_answer(run, cluster, data):
 
 
 def test_spec_for_workers_drops_what_cannot_travel():
+    from normcli.engines import Engine
+
     spec = inputs.InputSpec(file="x.csv", progress=object(), note=print)
-    assert distributed.spec_for_workers(spec) == replace(spec, progress=None, note=None)
+    assert distributed.spec_for_workers(spec) == replace(spec, progress=None, note=None, engine=Engine("numpy", 1))
