@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 
 #: Module names, in --help order; each module's function has the same name.
-COMMANDS = ("norm", "grad", "compare_models", "regstep", "dist", "normalize", "sobolev", "ball")
+COMMANDS = ("norm", "grad", "compare_models", "regstep", "backprop", "dist", "normalize", "sobolev", "ball")
 
 
 def load(name: str):
