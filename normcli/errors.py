@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-#: What ``--nan`` can do with a missing, non-numeric or non-finite value.
-NAN_POLICIES = ("error", "omit", "propagate")
+from .contract import NAN_POLICIES  # noqa: F401 - also read from here
 
 
 class ExitCode(IntEnum):

@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import env
+from .contract import FORMATS  # noqa: F401 - render checks and names them
 from .core.result import ColumnBatch, Result
 from .text import safe_text
-
-FORMATS = ("auto", "table", "plain", "csv", "json")
-
 
 
 # --------------------------------------------------------------------------

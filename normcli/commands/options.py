@@ -18,8 +18,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..compat import CompletionItem, ParamType
-from ..errors import NAN_POLICIES, UsageError
-from ..render import FORMATS
+from ..contract import FORMATS, NAN_POLICIES
+from ..errors import UsageError
 
 
 class Words(ParamType):
