@@ -19,6 +19,7 @@ numbers and the same errors.
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import math
@@ -35,6 +36,7 @@ import numpy as np
 from . import env
 from .engines import Engine, LongLine, columns_to_read, count_byte, count_lines, has_any
 from .errors import NAN_POLICIES, InputError, UsageError
+from .sources.grouped import combine_codes, first_appearance
 from .sources.table import NAN_ADVICE, Columns, RowBlock
 from .sources.table import nonempty as _nonempty
 from .sources.table import row_blocks as _row_blocks
@@ -93,6 +95,8 @@ class InputSpec:
     #: Who parses the blocks of a text input (reader, workers). None: the engine NORMCLI_READER and
     #: NORMCLI_WORKERS describe (``Engine.from_environment``), decided when the first block is parsed.
     engine: Engine | None = None
+    #: ``--by``: the key column(s), names or 1-based indices (read as text, never as numbers).
+    by: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         if self.nan not in NAN_POLICIES:
@@ -811,6 +815,102 @@ def _cell_label(layout: _Layout, j: int) -> str:
     return layout.column_label(j) if j < layout.ncols else f"column {j + 1}"
 
 
+# --------------------------------------------------------------------------
+# --by: key columns as text, value columns as numbers (runs in worker processes for large inputs)
+# --------------------------------------------------------------------------
+def _keys_fast(layout: _Layout, keycols: tuple[int, ...], block: bytes):
+    """The --by keys of a block: (int32 codes, distinct keys in first-appearance order), or None.
+
+    A key is the field's text without surrounding whitespace (a tuple of
+    them for several key columns), never a number. This codes the keys with
+    numpy on the bytes, no Python per row; a block it is not sure of
+    (quotes, comments, a CR but at a line's end, blank lines, padded or
+    long keys, bytes that are not ASCII) gives None, for :func:`_keys_slow` to read line by line.
+    """
+    d = layout.delimiter
+    # (a blank line has no field: the check of each line's delimiters below finds it)
+    if d is None or len(d.encode()) != 1 or not block.endswith(b"\n") or has_any(block, b'"#'):
+        return None
+    if not block.isascii():
+        return None  # UTF-8 is checked (and an error named) line by line
+    buf = np.frombuffer(block, dtype=np.uint8)
+    nl = np.flatnonzero(buf == 10)
+    n, last = nl.size, layout.ncols - 1
+    delims = np.flatnonzero(buf == ord(d))
+    if last < 1 or delims.size != n * last:
+        return None
+    delims = delims.reshape(n, last)
+    starts = np.empty(n, dtype=np.int64)
+    starts[0], starts[1:] = 0, nl[:-1] + 1
+    if not ((delims[:, 0] >= starts).all() and (delims[:, -1] < nl).all()):
+        return None  # some line has another number of fields
+    ends = nl
+    if block.find(b"\r") >= 0:  # CRLF line ends, and no other CR, or the line-by-line path
+        if count_byte(block, "\r") != n or not (buf[nl - 1] == 13).all():
+            return None
+        ends = nl - 1
+    coded = []
+    for j in keycols:
+        begin = starts if j == 0 else delims[:, j - 1] + 1
+        end = delims[:, j] if j < last else ends
+        one = _code_field(buf, block, begin, end)
+        if one is None:
+            return None
+        coded.append(one)
+    return combine_codes(coded)
+
+
+#: _MASKS[w]: the first w of 8 bytes kept, the others zeroed.
+_MASKS = np.array([[255 if c < w else 0 for c in range(8)] for w in range(9)], dtype=np.uint8)
+
+
+def _code_field(buf: np.ndarray, block: bytes, begin: np.ndarray, end: np.ndarray):
+    """(int32 codes, distinct texts in first-appearance order) of the fields [begin, end), or None.
+
+    A field of up to 8 bytes is one uint64 (its bytes, zero-padded), up to
+    64 bytes a fixed-width byte string; numbering them is one sort. None
+    (the line-by-line path) for longer or padded fields.
+    """
+    lengths = end - begin
+    filled = lengths > 0
+    if filled.any():
+        edges = np.concatenate((buf[begin[filled]], buf[end[filled] - 1]))
+        if ((edges == 32) | (edges == 9)).any():
+            return None  # padded keys are stripped line by line
+    width = int(lengths.max()) if lengths.size else 0
+    if width > 64:
+        return None
+    if width <= 8:
+        padded = np.concatenate((buf, np.zeros(8, dtype=np.uint8)))
+        windows = np.lib.stride_tricks.as_strided(padded, shape=(buf.size, 8), strides=(1, 1), writeable=False)
+        words = (windows[begin] & _MASKS[lengths]).view(np.uint64).ravel()
+    else:
+        cols = -(-width // 8) * 8
+        at = np.arange(cols)
+        take = at[None, :] < lengths[:, None]
+        mat = np.where(take, buf[np.minimum(begin[:, None] + at[None, :], buf.size - 1)], 0).astype(np.uint8)
+        words = mat.view(f"S{cols}").ravel()
+    codes, first = first_appearance(words)
+    return codes, [block[begin[i] : end[i]].decode("ascii") for i in first.tolist()]
+
+
+def _keys_slow(layout: _Layout, keycols: tuple[int, ...], lines: list[str], first_line: int
+               ) -> tuple[np.ndarray, list]:
+    from .sources.grouped import code_keys
+
+    keys: list = []
+    one = len(keycols) == 1
+    for lineno, fields_ in _data_lines(layout, lines, first_line):
+        if len(fields_) != layout.ncols:  # the values' parse names such a line first; this is a guard
+            raise InputError(
+                f"line {lineno}: {len(fields_)} field(s), expected {layout.ncols} "
+                f"as in line {layout.shape_line}{' (the header)' if layout.has_header else ''}; "
+                "use --rows for rows of different lengths"
+            )
+        keys.append(fields_[keycols[0]].strip() if one else tuple(fields_[j].strip() for j in keycols))
+    return code_keys(keys)
+
+
 def _parsed(spec: InputSpec, func, layout: _Layout, blocks: Iterator[bytes], first_line: int, size: int,
             large: bool, groups: bool = False) -> Iterator:
     """``func`` over the blocks, run by ``spec.engine`` (or the environment's, known when the first is due)."""
@@ -920,6 +1020,10 @@ class _Argv:
     def vector(self, spec: InputSpec) -> np.ndarray:
         return parse_tokens(spec.values, spec.nan)
 
+    def grouped(self, spec: InputSpec):
+        raise UsageError("--by groups the rows of a table: read a CSV, TSV, Parquet or Arrow file (or stdin) "
+                         "with a key column; the values were given as arguments")
+
 
 class _Npy:
     """A 1-D or 2-D ``.npy`` array (loaded with allow_pickle=False); its columns are named 1, 2, ..."""
@@ -946,6 +1050,10 @@ class _Npy:
 
     def vector(self, spec: InputSpec) -> np.ndarray:
         return self.arr
+
+    def grouped(self, spec: InputSpec):
+        raise UsageError(f"--by needs a key column of text; {self.where} is a .npy array of numbers: "
+                         "write it as CSV with the key column, or as Parquet")
 
 
 class _Text:
@@ -979,10 +1087,64 @@ class _Text:
 
     table = columns
 
+    def grouped(self, spec: InputSpec):
+        from .sources.grouped import Grouped, key_columns
+
+        large = _large_file(self.stream)
+        layout, blocks, first = _text_start(spec, self.stream, self.where, self.head)
+        self.header = list(layout.names)
+        keys, values = key_columns(spec.by, spec.columns, layout.names, layout.has_header)
+        layout = replace(layout, usecols=values)
+        # The values are parsed as without --by (the same engine, numbers and errors). Each block's keys
+        # are coded on a thread of this process as soon as the block is read (numpy releases the GIL
+        # in its loops), so coding overlaps the parsing of the values and the reduction; the results
+        # are taken in order, each after its block's values (whose errors come first, as without --by).
+        import concurrent.futures as cf
+
+        pending: collections.deque = collections.deque()
+        pool = cf.ThreadPoolExecutor(1, thread_name_prefix="normcli-keys")
+
+        def keeping() -> Iterator[bytes]:
+            for block in blocks:
+                pending.append((pool.submit(_keys_fast, layout, keys, block), block))
+                yield block
+
+        def coded() -> Iterator[tuple]:
+            line = first  # the first line of the next block, for the errors of the line-by-line path
+            try:
+                for arr in _parsed(spec, _parse_table_block, layout, keeping(), first, BLOCK_SIZE, large):
+                    future, block = pending.popleft()
+                    fast = future.result()
+                    if fast is None:
+                        codes, distinct = _keys_slow(layout, keys, _lines(block, line), line)
+                        line += count_lines(block)
+                    else:
+                        codes, distinct = fast
+                        line += len(codes)  # the fast path reads blocks of data lines only
+                    yield codes, distinct, arr
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+        parsed = _rows_metered(coded(), spec.progress, lambda r: len(r[0]))
+        parsed = _closing(_any_rows(parsed, self.where), self.stream if self.close else None, self.where)
+        return Grouped([layout.names[j] for j in keys], [layout.names[j] for j in values], parsed, spec.nan,
+                       header=self.header)
+
     def vector(self, spec: InputSpec) -> np.ndarray:
         cols = self.columns(spec)
         parts = [np.column_stack(c) for c in cols.chunks()]
         return np.concatenate(parts) if parts else np.empty((0, 1))
+
+
+def _any_rows(parsed: Iterator, where: str) -> Iterator:
+    """The parsed blocks of a grouped read; none with a row is an error, as for columns."""
+    seen = False
+    for item in parsed:
+        if len(item[0]):
+            seen = True
+            yield item
+    if not seen:
+        raise InputError(f"{where} holds no data rows")
 
 
 #: The first bytes of the files normcli is handed but does not read, and how many it takes to tell.
@@ -1284,6 +1446,11 @@ def numeric_words(text: str) -> bool:
     """Whether every comma- or space-separated word of ``text`` reads as a number (nan and inf too)."""
     words = [w for w in _TOKEN_SPLIT.split(text.strip().strip(",").strip()) if w]
     return bool(words) and all(_looks_numeric(w) for w in words)
+
+
+def read_grouped(spec: InputSpec):
+    """``--by``: the value columns grouped by the key column(s) (see :class:`normcli.sources.grouped.Grouped`)."""
+    return _prepare(spec).grouped(spec)
 
 
 def read_rows(spec: InputSpec) -> Iterator[RowBlock]:

@@ -75,6 +75,58 @@ def table_models(spec, truth: str | None):
     return names, table if y is None else compare.errors(table, y), y, omitted, guess
 
 
+def grouped_models(spec, truth: str | None):
+    """compare-models --by: (key names, keys, group of each row, model names, errors, truth, rows omitted, guess).
+
+    As :func:`table_models`, the rows grouped by the --by key; under --nan
+    omit a row with a missing or non-finite value in any model (or the
+    truth) goes whole, so the comparison stays paired.
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from . import inputs
+    from .core import compare
+
+    if spec.values:
+        raise UsageError("compare-models reads errors from --model, --file or stdin")
+    cell_spec = replace(spec, nan="propagate") if spec.nan == "omit" else spec
+    if truth is not None and spec.columns and truth not in spec.columns:
+        cell_spec = replace(cell_spec, columns=(*spec.columns, truth))
+    grouped = inputs.read_grouped(cell_spec)
+    parts = list(grouped.chunks())
+    gids = np.concatenate([g for g, _ in parts])
+    table = np.concatenate([v for _, v in parts])
+    names = list(grouped.names)
+    omitted = 0
+    if spec.nan == "omit":
+        keep = np.isfinite(table).all(axis=1)
+        omitted = int(table.shape[0] - np.count_nonzero(keep))
+        gids, table = gids[keep], table[keep]
+        if table.size == 0:
+            raise InputError("no rows are left after --nan omit")
+    y = None
+    if truth is not None:
+        if truth in names:
+            j = names.index(truth)
+        elif truth.isdigit() and 1 <= int(truth) <= len(grouped.header) and grouped.header[int(truth) - 1] in names:
+            j = names.index(grouped.header[int(truth) - 1])
+        else:
+            raise UsageError(f"--truth {truth!r} is not a column; the columns are {', '.join(map(repr, names))}")
+        y = table[:, j]
+        keep_cols = [k for k in range(len(names)) if k != j]
+        if not keep_cols:
+            raise UsageError("--truth leaves no prediction column")
+        names, table = [names[k] for k in keep_cols], table[:, keep_cols]
+    guess = None
+    if not spec.columns:
+        keep_cols, guess = compare.guess_models(names, table, truth is not None)
+        names, table = [names[k] for k in keep_cols], table[:, keep_cols]
+    errors = table if y is None else compare.errors(table, y)
+    return grouped.by, grouped.index.keys, gids, names, errors, y, omitted, guess
+
+
 def split_target(spec, target: str, what: str):
     """Read a table and split off the column ``target`` (a name or a 1-based index, as --column).
 

@@ -42,7 +42,25 @@ def input_spec(values, opts: Shared, *, file=_FROM_OPTS, nan: str | None = None,
         file = None if not opts.file else opts.file[0] if len(opts.file) == 1 else tuple(opts.file)
     return InputSpec(tuple(values or ()), file, tuple(opts.column or ()),
                      opts.delimiter, opts.header, opts.nan if nan is None else nan, progress=meter,
-                     note=render.note, **named)
+                     note=render.note, by=tuple(opts.by or ()), **named)
+
+
+def refuse_sort_without_by(opts: Shared) -> None:
+    """--sort orders the groups of --by: alone it is a usage error."""
+    from ..errors import UsageError
+
+    if opts.sort and not opts.by:
+        raise UsageError("--sort orders the groups of --by: give --by COLUMN too")
+
+
+def group_order(keys):
+    """The groups' indices sorted by key as text (a compound key: column by column), for --sort."""
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
+def omitted_by_column(result, names, counts) -> None:
+    """--nan omit under --by: what was left out of each column, said as without --by."""
+    omitted_values(result, {n: int(c) for n, c in zip(names, counts) if c})
 
 
 def close_meters() -> None:

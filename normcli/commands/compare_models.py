@@ -18,7 +18,7 @@ COMMAND = dict(
 )
 
 
-@shared("plot", "save", "file", "column", "delimiter", "header", "nan", "output", "precision", "quiet")
+@shared("plot", "save", "file", "column", "by", "sort", "delimiter", "header", "nan", "output", "precision", "quiet")
 def compare_models(
     model: texts("--model", "-m", help="NAME=VALUES: one model's errors inline (repeatable): --model A=-5,8,-3",
                  metavar="NAME=VALUES") = None,
@@ -74,6 +74,26 @@ def compare_models(
             raise UsageError(f"{needs[0] if needs else '--loss percentage'} needs the true values: "
                              "name their column with --truth")
     spec = common.input_spec((), opts)
+    common.refuse_sort_without_by(opts)
+    if opts.by:
+        if model:
+            raise UsageError("--by groups the rows of a table: give the errors with --file or stdin, not --model")
+        if opts.plot or opts.save is not None:
+            raise UsageError("--by gives one comparison per group: --plot and --save draw one comparison")
+        by, keys, gids, names, errors, truth_values, omitted, guess = operands.grouped_models(spec, truth)
+        if baseline is not None and baseline not in names:
+            raise UsageError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
+        from ..core import groups
+
+        order = common.group_order(keys) if opts.sort else None
+        result = common.core_call(
+            lambda: groups.compare_groups(by, keys, gids, names, errors, truth_values, order, shown=shown,
+                                          sort_by=sort, baseline=baseline, loss=loss, confidence=confidence,
+                                          replicates=bootstrap, seed=seed, horizon=horizon))
+        if guess:
+            result.warnings.insert(0, guess)
+        common.omitted_observations(result, omitted, horizon)
+        return common.show(result, opts)
     if model:
         names, errors, truth_values, omitted = operands.inline_models(model, truth, spec)
         guess = None

@@ -13,8 +13,8 @@ COMMAND = dict(
 )
 
 
-@shared("file", "column", "delimiter", "header", "rows", "nan", "engine", "scheduler", "output", "precision",
-        "quiet")
+@shared("file", "column", "by", "sort", "delimiter", "header", "rows", "nan", "engine", "scheduler", "output",
+        "precision", "quiet")
 def norm(
     values: Values = None,
     p: orders("Order: a real number, inf, -inf, or l1 l2 linf max taxicab manhattan euclidean chebyshev. "
@@ -35,6 +35,10 @@ def norm(
     from ..core import norms
 
     spec = common.input_spec(values, opts, streams=opts.rows)
+    common.refuse_sort_without_by(opts)
+    if opts.by and (matrix is not None or opts.rows or transform is not None or opts.engine == "dask"):
+        raise UsageError("--by gives one result per group of rows; it cannot be combined with --matrix, --rows, "
+                         "--transform or --engine dask")
     if opts.engine == "dask" and (matrix is not None or opts.rows or transform is not None):
         raise UsageError("--engine dask reduces columns; --matrix, --rows and --transform run on --engine local")
     if opts.scheduler is not None and opts.engine != "dask":
@@ -56,6 +60,8 @@ def norm(
         return _transformed(spec, transform, order_list, kind, opts)
     if opts.rows:
         return common.show(norms.rows_table(inputs.read_rows(spec), order_list, kind), opts)
+    if opts.by:
+        return _grouped(spec, order_list, kind, opts)
     if opts.engine == "dask":
         return _distributed(spec, order_list, kind, opts)
     cols = inputs.read_columns(spec)
@@ -90,4 +96,19 @@ def _distributed(spec, order_list, kind: str, opts: Shared) -> None:
         names, accs, omitted = distributed.reduce(spec, order_list, cluster)
     result = common.core_call(norms.accumulators_table, names, accs, order_list, kind)
     common.omitted_values(result, omitted)
+    common.show(result, opts)
+
+
+def _grouped(spec, order_list, kind: str, opts: Shared) -> None:
+    """--by: one accumulator per group and column, reduced block by block; one row per group and column."""
+    from .. import inputs
+    from ..core import groups
+
+    table = inputs.read_grouped(spec)
+    acc, left_out = groups.reduce_groups(table.chunks(), len(table.names), order_list, spec.nan == "omit")
+    keys = table.index.keys
+    order = common.group_order(keys) if opts.sort else None
+    result = common.core_call(groups.groups_table, table.by, keys, table.names, acc, order_list, kind, order,
+                              spec.nan == "omit")
+    common.omitted_by_column(result, table.names, left_out)
     common.show(result, opts)

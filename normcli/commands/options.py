@@ -147,6 +147,13 @@ SchedulerOpt = Annotated[
                  "[default: $DASK_SCHEDULER_ADDRESS, else a local cluster]", show_default=False,
                  metavar="ADDRESS"),
 ]
+ByOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--by", help="Key column (name or 1-based index; repeat for a compound key): one result per "
+                 "group, the key first, groups in order of first appearance. The key is text, never a vector.",
+                 show_default=False, metavar="COLUMN"),
+]
+SortOpt = Annotated[bool, typer.Option("--sort", help="With --by: the groups sorted by key (as text).")]
 PlotOpt = Annotated[bool, typer.Option("--plot", help="Also draw the picture in the terminal (needs normcli[plot]).")]
 SaveOpt = Annotated[
     Optional[str],
@@ -172,12 +179,14 @@ class Shared:
     save: str | None = None
     engine: str = "local"
     scheduler: str | None = None
+    by: list[str] | None = None
+    sort: bool = False
 
 
 _DECLARED = {
     "file": FileOpt, "column": ColumnOpt, "delimiter": DelimiterOpt, "header": HeaderOpt, "rows": RowsOpt,
     "nan": NanOpt, "output": OutputOpt, "precision": PrecisionOpt, "quiet": QuietOpt, "plot": PlotOpt,
-    "save": SaveOpt, "engine": EngineOpt, "scheduler": SchedulerOpt,
+    "save": SaveOpt, "engine": EngineOpt, "scheduler": SchedulerOpt, "by": ByOpt, "sort": SortOpt,
 }
 #: The shared options of a command that reads tables, in their --help order.
 TABLE = ("file", "column", "delimiter", "header", "nan", "output", "precision", "quiet")

@@ -909,3 +909,8 @@ def _pairs_result(c: Comparison) -> Result:
     notes += [p.sentence for p in c.pairs]
     return Result(f"paired tests against {c.reference}", [*columns, *meta], rows=rows, label="model", notes=notes,
                   digits=4, hidden=["vs", *meta])
+
+
+# For the per-group comparison (core/groups.py): the verdict and the metric note of one comparison.
+verdict = _verdict
+metric_note = _metric_note

@@ -972,3 +972,14 @@ def matrix_table(a: np.ndarray, order: str, label: str = "matrix") -> Result:
     if out.note:
         result.warnings.append(out.note)
     return result
+
+
+# The pieces of the reduction that the grouped accumulator (core/groups.py) applies per group:
+# public names for what NormAccumulator and row_norms use themselves.
+combine = _combine
+geometric = _geometric
+log_parts = _log_parts
+scales = _scales
+terms = _terms
+tiny_terms = _tiny_terms
+title = _title

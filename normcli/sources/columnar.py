@@ -13,6 +13,7 @@ directory at the end.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -114,20 +115,44 @@ class ColumnarSource:
     def _blocks(self, use: list[int], names: list[str], nan: str) -> Iterator[np.ndarray]:
         row = 1
         for arrays in self.batches(use):
-            n = len(arrays[0]) if arrays else 0
-            block = np.empty((n, len(use)), dtype=np.float64)
-            for k, arr in enumerate(arrays):
-                block[:, k] = _floats(arr)
-                if nan == "error" and arr.null_count:
-                    i = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
-                    raise InputError(f"{self.where}: row {row + i}, column {names[k]!r}: a missing value (null)",
-                                     NAN_ADVICE)
-            if nan == "error" and not np.isfinite(block).all():
-                i, k = np.argwhere(~np.isfinite(block))[0]
-                raise InputError(f"{self.where}: row {row + i}, column {names[k]!r}: {float(block[i, k])!r} is "
-                                 "not a finite number", NAN_ADVICE)
-            row += n
+            block = self._float_block(arrays, names, nan, row)
+            row += block.shape[0]
             yield block
+
+    def _float_block(self, arrays: list, names: list[str], nan: str, row: int) -> np.ndarray:
+        """One batch of the columns ``names`` as an (n, k) float64 block, --nan error applied (``row``: its first)."""
+        n = len(arrays[0]) if arrays else 0
+        block = np.empty((n, len(arrays)), dtype=np.float64)
+        for k, arr in enumerate(arrays):
+            block[:, k] = _floats(arr)
+            if nan == "error" and arr.null_count:
+                i = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+                raise InputError(f"{self.where}: row {row + i}, column {names[k]!r}: a missing value (null)",
+                                 NAN_ADVICE)
+        if nan == "error" and not np.isfinite(block).all():
+            i, k = np.argwhere(~np.isfinite(block))[0]
+            raise InputError(f"{self.where}: row {row + i}, column {names[k]!r}: {float(block[i, k])!r} is "
+                             "not a finite number", NAN_ADVICE)
+        return block
+
+    def grouped(self, spec):
+        """--by: the key column(s) as text (any type: cast to a string, a null is an empty key), the values."""
+        from .grouped import Grouped, combine_codes, key_columns
+
+        keys, values = key_columns(spec.by, spec.columns, self.header, True)
+        use = self.selected(replace(spec, columns=[self.header[j] for j in values]))
+        names = [self.header[j] for j in use]
+
+        def blocks() -> Iterator[tuple]:
+            row = 1
+            for arrays in self.batches([*keys, *use]):
+                block = self._float_block(arrays[len(keys):], names, spec.nan, row)
+                row += block.shape[0]
+                codes, distinct = combine_codes([_key_codes(arr) for arr in arrays[: len(keys)]])
+                yield codes, distinct, block
+
+        return Grouped([self.header[j] for j in keys], names, nonempty_groups(blocks(), self.where), spec.nan,
+                       header=self.header)
 
 
 def _numeric(t) -> bool:
@@ -145,6 +170,30 @@ def _floats(arr) -> np.ndarray:
 
         arr = pc.cast(arr, pa.float64(), safe=False)
     return arr.to_numpy(zero_copy_only=False) if isinstance(arr, pa.Array) else np.asarray(arr)
+
+
+def _key_codes(arr) -> tuple[np.ndarray, list]:
+    """An Arrow key column as (int32 codes, distinct keys as text in first-appearance order); null is ''."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    encoded = pc.dictionary_encode(arr, null_encoding="encode")  # codes in order of first appearance
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return codes, ["" if k is None else k for k in encoded.dictionary.to_pylist()]
+
+
+def nonempty_groups(blocks: Iterator[tuple], where: str) -> Iterator[tuple]:
+    seen = False
+    for item in blocks:
+        if len(item[0]):
+            seen = True
+            yield item
+    if not seen:
+        raise InputError(f"{where} holds no data rows")
 
 
 def _reason(exc: BaseException) -> str:

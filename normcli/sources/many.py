@@ -38,7 +38,8 @@ class Many:
         """Each file's (spec, Columns or rows), its header checked against the first file's."""
         first = None
         for one in self.specs:
-            one = replace(one, columns=spec.columns, nan=spec.nan, header=spec.header, delimiter=spec.delimiter)
+            one = replace(one, columns=spec.columns, nan=spec.nan, header=spec.header, delimiter=spec.delimiter,
+                          by=spec.by)
             try:
                 source = self.open_one(one)
                 got = getattr(source, read)(one)
@@ -72,6 +73,25 @@ class Many:
         return Columns(cols.names, chunks(), spec.nan, header=self.header)
 
     table = columns
+
+    def grouped(self, spec):
+        """--by over several files: one table, the groups shared across files."""
+        from .grouped import Grouped
+
+        parts = self._parts(spec, "grouped")
+        one, first = next(parts)
+
+        def blocks() -> Iterator[tuple]:
+            for source_spec, g in [(one, first), *parts]:
+                if g.names != first.names or g.by != first.by:
+                    raise InputError(f"{source_spec.file!r}: the selected columns are {_listed(g.by + g.names)}, "
+                                     f"not {_listed(first.by + first.names)}")
+                try:
+                    yield from g._blocks
+                except NormcliError as exc:
+                    raise self._named(source_spec, exc) from None
+
+        return Grouped(first.by, first.names, blocks(), spec.nan, header=self.header)
 
     def rows(self, spec):
         def groups() -> Iterator[np.ndarray]:
