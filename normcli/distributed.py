@@ -186,8 +186,12 @@ def _text_layout(spec):
 # --------------------------------------------------------------------------
 # Reducing (on the workers)
 # --------------------------------------------------------------------------
-def reduce_part(part: Partition, spec, layout, orders: Sequence[float], first_line: int | None = None):
-    """(one NormAccumulator per selected column, values omitted per column, lines read) of ``part``."""
+def reduce_part(part: Partition, spec, layout, orders: Sequence[float], first_line: int | None = None,
+                paired: bool = False):
+    """(one NormAccumulator per selected column, values omitted per column, lines read) of ``part``.
+
+    ``paired``: --nan omit drops a row whole when any of its values is missing (a matrix keeps its
+    shape), and counts the rows in the first column's place."""
     import numpy as np
 
     from .core.norms import NormAccumulator
@@ -200,6 +204,10 @@ def reduce_part(part: Partition, spec, layout, orders: Sequence[float], first_li
         if accs is None:
             accs = [NormAccumulator(orders) for _ in range(block.shape[1])]
             omitted = [0] * block.shape[1]
+        if paired and spec.nan == "omit":
+            whole = np.isfinite(block).all(axis=1)
+            omitted[0] += int(block.shape[0] - whole.sum())
+            block = block[whole]
         for j in range(block.shape[1]):
             col = block[:, j]
             if spec.nan == "omit":
@@ -318,15 +326,18 @@ def _count_lines(part: Partition) -> int:
 # --------------------------------------------------------------------------
 # The reduction (on the client)
 # --------------------------------------------------------------------------
-def reduce(spec, orders: Sequence[float], cluster: Cluster, part_bytes: int = PART_BYTES):
-    """(names, one merged NormAccumulator per column, omitted per column name) of ``spec``'s files."""
+def reduce(spec, orders: Sequence[float], cluster: Cluster, part_bytes: int = PART_BYTES, paired: bool = False):
+    """(names, one merged NormAccumulator per column, omitted per column name) of ``spec``'s files.
+
+    ``paired``: --nan omit drops rows whole (for a matrix); the rows dropped are counted under the
+    first column's name."""
     the_plan = plan(spec, part_bytes)
     client = cluster.client
     parts = the_plan.parts
     run = uuid.uuid4().hex  # task keys of this run only: never a result of another
     futures = [client.submit(reduce_part, p, spec_for_workers(spec), the_plan.layouts.get(p.path, (None,))[0],
-                             tuple(orders), None, key=f"normcli-part-{i}-{run}") for i, p in enumerate(parts)]
-    _raise_first_error(futures, parts, the_plan, spec, client, orders)
+                             tuple(orders), None, paired, key=f"normcli-part-{i}-{run}") for i, p in enumerate(parts)]
+    _raise_first_error(futures, parts, the_plan, spec, client, orders, paired)
     level = futures
     while len(level) > 1:  # a tree: pairs merged on the workers, only the root comes back
         level = [client.submit(_merge, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
@@ -347,7 +358,7 @@ def spec_for_workers(spec):
     return replace(spec, progress=None, note=None, stdin=None, engine=Engine(reader, 1))
 
 
-def _raise_first_error(futures, parts, the_plan, spec, client, orders) -> None:
+def _raise_first_error(futures, parts, the_plan, spec, client, orders, paired: bool = False) -> None:
     """Wait for every partition; the first one (in file order) that failed raises, naming the true line."""
     import distributed
 
@@ -362,7 +373,8 @@ def _raise_first_error(futures, parts, the_plan, spec, client, orders) -> None:
             before = [client.submit(_count_lines, Partition(part.path, "text", s, min(s + PART_BYTES, part.start)),
                                     pure=False) for s in range(start, part.start, PART_BYTES)]
             line = first + sum(f.result() for f in before)
-            retry = client.submit(reduce_part, part, spec_for_workers(spec), layout, tuple(orders), line, pure=False)
+            retry = client.submit(reduce_part, part, spec_for_workers(spec), layout, tuple(orders), line, paired,
+                                  pure=False)
             retry.result()  # raises the InputError with the file's own line number
             raise InputError(f"{part.name!r}: bad data in bytes {part.start} to {part.stop}")
         if isinstance(exc, NormcliError):

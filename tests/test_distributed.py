@@ -3,6 +3,7 @@ stopped here. Its answers must be the local engine's (within 1 ulp; identical er
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -147,6 +148,13 @@ def test_the_command_line_gives_the_local_answer(run, cluster, data):
         remote = run(["norm", *args, "-o", "csv", "--engine", "dask", "--scheduler", address])
         assert remote.exit_code == 0, remote.stderr
         assert remote.stdout == local.stdout
+    for args in (["--matrix", "fro", "-f", "d.csv"], ["--matrix", "fro", "-f", "d.parquet", "-c", "a", "-c", "b"]):
+        local = run(["norm", *args, "-o", "json"])
+        remote = run(["norm", *args, "-o", "json", "--engine", "dask", "--scheduler", address])
+        assert remote.exit_code == 0, remote.stderr
+        assert json.loads(remote.stdout)["rows"][0]["matrix"] == "20000x" + str(
+            3 if "d.csv" in args else 2)
+        assert ulps(json.loads(remote.stdout)["rows"][0]["fro"], json.loads(local.stdout)["rows"][0]["fro"]) <= 1
     refused = run(["norm", "--rows", "-f", "d.csv", "--engine", "dask", "--scheduler", address])
     assert refused.exit_code == 2 and "--engine dask reduces columns" in refused.stderr
     lonely = run(["norm", "-f", "d.csv", "--scheduler", address])
@@ -158,3 +166,14 @@ def test_spec_for_workers_drops_what_cannot_travel():
 
     spec = inputs.InputSpec(file="x.csv", progress=object(), note=print)
     assert distributed.spec_for_workers(spec) == replace(spec, progress=None, note=None, engine=Engine("numpy", 1))
+
+
+def test_frobenius_under_nan_omit_drops_rows_whole_as_the_local_engine(run, cluster, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.csv").write_text("a,b\n3,4\nnan,100\n1,2\n" * 50)
+    address = cluster.client.scheduler.address
+    local = run(["norm", "--matrix", "fro", "--nan", "omit", "-f", "m.csv", "-o", "csv"])
+    remote = run(["norm", "--matrix", "fro", "--nan", "omit", "-f", "m.csv", "-o", "csv", "--engine", "dask",
+                  "--scheduler", address])
+    assert remote.exit_code == local.exit_code == 0, remote.stderr
+    assert remote.stdout == local.stdout and "100x2" in local.stdout

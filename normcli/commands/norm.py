@@ -39,8 +39,9 @@ def norm(
     if opts.by and (matrix is not None or opts.rows or transform is not None or opts.engine == "dask"):
         raise UsageError("--by gives one result per group of rows; it cannot be combined with --matrix, --rows, "
                          "--transform or --engine dask")
-    if opts.engine == "dask" and (matrix is not None or opts.rows or transform is not None):
-        raise UsageError("--engine dask reduces columns; --matrix, --rows and --transform run on --engine local")
+    if opts.engine == "dask" and ((matrix is not None and matrix != "fro") or opts.rows or transform is not None):
+        raise UsageError("--engine dask reduces columns (and --matrix fro); the other --matrix norms, --rows and "
+                         "--transform run on --engine local")
     if opts.scheduler is not None and opts.engine != "dask":
         raise UsageError("--scheduler is the address of a Dask cluster: give --engine dask too")
     if matrix is not None:
@@ -48,6 +49,8 @@ def norm(
             raise UsageError("--matrix cannot be combined with --p, --power, --mean, --rows or --transform")
         if matrix not in norms.MATRIX_ORDERS:
             raise UsageError(f"--matrix must be one of {' '.join(norms.MATRIX_ORDERS)}, not {matrix!r}")
+        if opts.engine == "dask":
+            return _distributed_frobenius(spec, opts)
         names, a = inputs.read_matrix(spec)
         return common.show(norms.matrix_table(a, matrix), opts)
     if power and mean:
@@ -96,6 +99,18 @@ def _distributed(spec, order_list, kind: str, opts: Shared) -> None:
         names, accs, omitted = distributed.reduce(spec, order_list, cluster)
     result = common.core_call(norms.accumulators_table, names, accs, order_list, kind)
     common.omitted_values(result, omitted)
+    common.show(result, opts)
+
+
+def _distributed_frobenius(spec, opts: Shared) -> None:
+    """--matrix fro --engine dask: every entry's square, from the columns' merged accumulators."""
+    from .. import distributed
+    from ..core import norms
+
+    with distributed.Cluster(opts.scheduler) as cluster:
+        names, accs, omitted = distributed.reduce(spec, [2.0], cluster, paired=True)
+    shape = (accs[0].count, len(names))
+    result = norms.matrix_result(common.core_call(norms.frobenius, accs), "fro", shape)
     common.show(result, opts)
 
 

@@ -959,12 +959,29 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
 
 def matrix_table(a: np.ndarray, order: str, label: str = "matrix") -> Result:
     """The ``--matrix`` norm of a 2-D array as a one-row result."""
+    rows, cols = np.shape(a)
+    return matrix_result(matrix_norm(a, order), order, (rows, cols), label)
+
+
+def frobenius(accs: Sequence[NormAccumulator]) -> Outcome:
+    """The Frobenius norm of a matrix from its columns' accumulators of order 2 (merged: exact to combine).
+
+    >>> frobenius([NormAccumulator([2.0]).add([3.0]), NormAccumulator([2.0]).add([4.0])]).value
+    5.0
+    """
+    total = NormAccumulator([2.0])
+    for acc in accs:
+        total = total.merge(acc)
+    return total.evaluate(2.0)
+
+
+def matrix_result(out: Outcome, order: str, shape: tuple[int, int], label: str = "matrix") -> Result:
+    """The one-row result of the ``--matrix`` norm ``out`` of a matrix of ``shape``."""
     names = {"fro": "Frobenius norm", "nuc": "nuclear norm (sum of singular values)",
              "2": "spectral norm (largest singular value)", "-2": "smallest singular value",
              "1": "max column sum of |a_ij|", "-1": "min column sum of |a_ij|",
              "inf": "max row sum of |a_ij|", "-inf": "min row sum of |a_ij|"}
-    out = matrix_norm(a, order)
-    rows, cols = np.shape(a)
+    rows, cols = shape
     result = Result(f"{names[order]} of the {rows}x{cols} matrix", [order], label=label,
                     rows=[(f"{rows}x{cols}", out.value)])
     if order in ("-2", "-1", "-inf"):
