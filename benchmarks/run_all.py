@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every normcli benchmark and print one markdown table (called by ``benchmarks/run``).
 
-    benchmarks/run [--quick] [--only startup,throughput,memory,rows,compare,regstep] [--with-pandas]
+    benchmarks/run [--quick] [--only startup,throughput,memory,rows,compare,regstep,sources,by,dask] [--with-pandas]
 """
 
 from __future__ import annotations
@@ -14,16 +14,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import by  # noqa: E402
 import compare  # noqa: E402
+import dask_engine  # noqa: E402
 import memory  # noqa: E402
 import regstep  # noqa: E402
 import rows  # noqa: E402
+import sources  # noqa: E402
 import startup  # noqa: E402
 import throughput  # noqa: E402
 from _common import find_normcli, interpreter_of, machine_line, markdown_table, need_tools, progress  # noqa: E402
 
 SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "rows": rows.run,
-          "compare": compare.run, "regstep": regstep.run}
+          "compare": compare.run, "regstep": regstep.run, "sources": sources.run, "by": by.run,
+          "dask": dask_engine.run}
 
 
 def main(argv: list[str] | None = None) -> int:
