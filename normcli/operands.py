@@ -336,3 +336,48 @@ def sampled_function(spec, x: str):
         raise UsageError(f"--x {x!r} is the sample points; one other column is f, but there are "
                          f"{others.shape[1]} ({listed}): select f with --column")
     return others[:, 0], xs
+
+
+def grouped_table(spec, command: str, ncols: int):
+    """``dist --by`` / ``normalize --by``: (key names, keys, group of each row, names, (rows x ncols) table, omitted).
+
+    The rows grouped by the --by key, every row held (each group is then
+    reduced by the command's own core code on its rows alone). Under --nan
+    omit a row with a missing or non-finite value in a selected column goes
+    whole, as without --by; a group it leaves empty keeps its key (and gets
+    nan, with a note).
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from . import inputs
+
+    if spec.values:
+        raise UsageError(f"{command} --by groups the rows of a table: read a CSV, TSV, Parquet or Arrow file "
+                         "(or stdin), not values on the command line")
+    cell_spec = replace(spec, nan="propagate") if spec.nan == "omit" else spec
+    grouped = inputs.read_grouped(cell_spec)
+    names = list(grouped.names)
+    if len(names) != ncols:
+        listed = ", ".join(repr(n) for n in names)
+        want = "two columns (A and B)" if ncols == 2 else "one column (the vector)"
+        select = "two" if ncols == 2 else "one"
+        raise UsageError(f"{command} --by needs {want} besides the key; the input has {len(names)} ({listed}): "
+                         f"select {select} with --column")
+    parts = list(grouped.chunks())
+    if parts:
+        gids = np.concatenate([g for g, _ in parts])
+        table = np.concatenate([np.asarray(v, dtype=np.float64).reshape(len(g), ncols) for g, v in parts])
+    else:
+        gids, table = np.zeros(0, np.int64), np.zeros((0, ncols))
+    if gids.size == 0:
+        raise InputError("the input holds no data rows")
+    omitted = 0
+    if spec.nan == "omit":
+        keep = np.isfinite(table).all(axis=1)
+        omitted = int(table.shape[0] - np.count_nonzero(keep))
+        gids, table = gids[keep], table[keep]
+        if table.size == 0:
+            raise InputError("no rows are left after --nan omit")
+    return list(grouped.by), grouped.index.keys, gids, names, table, omitted

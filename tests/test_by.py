@@ -300,3 +300,163 @@ def test_crlf_lines_keep_the_fast_path_and_the_same_groups(monkeypatch, key_last
     got = _grouped(text, by=("key",))
     assert list(got) == list(dict.fromkeys(keys))
     assert sum(len(v) for v in got.values()) == 600
+
+
+# --------------------------------------------------------------------------
+# dist --by and normalize --by
+# --------------------------------------------------------------------------
+DIST_ORDERS = ["1", "2", "inf", "0.5", "-1", "0"]
+
+
+def _edge_table(rng, rows: int = 240, groups: int = 6) -> tuple[str, list[str], np.ndarray]:
+    """Keys and two columns mixing ordinary, near-overflow and tiny values (differences that overflow)."""
+    keys = [f"g{k}" for k in rng.integers(0, groups, rows)]
+    pool = np.array([1.5e308, -1.5e308, 1e308, -9e307, 1.7e308, 3e-320, -5e-324, 2.5e-308, 0.0, 1.0, -2.0])
+    values = rng.standard_normal((rows, 2)) * 10.0 ** rng.integers(-5, 5, (rows, 2))
+    edge = rng.random((rows, 2)) < 0.3
+    values[edge] = rng.choice(pool, int(edge.sum()))
+    values[:3] = [[1.5e308, -1.5e308], [1e308, -1e308], [3e-320, -3e-320]]  # g-whatever: overflowing a - b
+    body = "".join(f"{k},{a!r},{b!r}\n" for k, (a, b) in zip(keys, values.tolist()))
+    return "key,a,b\n" + body, keys, values
+
+
+def _rows_of(keys, values, key) -> str:
+    return "a,b\n" + "".join(f"{a!r},{b!r}\n" for k, (a, b) in zip(keys, values.tolist()) if k == key)
+
+
+def test_dist_by_each_group_is_dist_of_its_rows(run):
+    rng = np.random.default_rng(18)
+    text, keys, values = _edge_table(rng)
+    p_args = [a for p in DIST_ORDERS for a in ("--p", p)]
+    r = run(["dist", "--by", "key", *p_args, "-o", "csv"], input=text)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "key,L1,L2,Linf,L0.5,L-1,L0"
+    assert [line.split(",")[0] for line in lines[1:]] == list(dict.fromkeys(keys))
+    overflowed = 0
+    for line in lines[1:]:
+        key, *nums = line.split(",")
+        ref = run(["dist", *p_args, "-o", "csv"], input=_rows_of(keys, values, key))
+        assert ref.exit_code == 0, ref.stderr
+        assert nums == ref.stdout.splitlines()[1].split(",")[1:], key
+        overflowed += "inf" in nums
+    assert overflowed  # the overflowing differences were exercised
+
+
+def test_dist_by_plain_sort_compound_and_hamming(run):
+    text = "k,j,a,b\nx,u,1,4\ny,u,0,0\nx,u,2,6\nx,v,3,8\n,u,1,1\n"
+    r = run(["dist", "--by", "k", "-c", "a", "-c", "b", "--p", "1", "--p", "2"], input=text)
+    assert r.stdout == "x\t12.0\t7.0710678118654755\ny\t0.0\t0.0\n\t0.0\t0.0\n"
+    r = run(["dist", "--by", "k", "--sort", "-c", "a", "-c", "b"], input=text)
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()] == ["", "x", "y"]
+    r = run(["dist", "--by", "k", "--by", "j", "-c", "a", "-c", "b", "-o", "csv"], input=text)
+    assert r.stdout.splitlines() == ["k,j,L2", "x,u,5.0", "y,u,0.0", "x,v,5.0", ",u,0.0"]
+    r = run(["dist", "--by", "1", "-c", "a", "-c", "b", "--hamming", "-o", "json"], input=text)
+    doc = json.loads(r.stdout)
+    assert doc["rows"] == [{"k": "x", "count": 3, "fraction": 1.0}, {"k": "y", "count": 0, "fraction": 0.0},
+                           {"k": "", "count": 0, "fraction": 0.0}]
+    r = run(["dist", "--by", "k", "-c", "a", "-c", "b", "--p", "inf", "-o", "plain"], input="k,a,b\n1,1,2\n1.0,1,5\n")
+    assert r.stdout == "1\t1.0\n1.0\t4.0\n"  # keys are text
+
+
+def test_dist_by_nan_omit_group_left_empty(run):
+    text = "k,a,b\nx,1,2\ny,nan,3\nx,3,\n"
+    r = run(["dist", "--by", "k", "--nan", "omit", "-o", "json"], input=text)
+    doc = json.loads(r.stdout)
+    assert doc["rows"] == [{"k": "x", "L2": 1.0}, {"k": "y", "L2": "nan"}]
+    assert any("'y': no values left after --nan omit" in n for n in doc["notes"])
+    assert any("omitted 2 row(s)" in n for n in doc["notes"])
+    r = run(["dist", "--by", "k", "--hamming", "--nan", "omit", "-o", "csv"], input=text)
+    assert r.stdout.splitlines()[1:] == ["x,1,1.0", "y,nan,nan"]
+    r = run(["dist", "--by", "k"], input=text)
+    plain = run(["dist", "-c", "a", "-c", "b"], input=text)
+    assert r.exit_code == plain.exit_code == 1 and r.stderr == plain.stderr
+
+
+def test_dist_by_usage_errors_and_pairwise_by_keeps_its_meaning(run):
+    r = run(["dist", "--by", "nope"], input=SONGS)
+    assert r.exit_code == 2 and "no --by column named 'nope'; the columns are 'cls', 'err', 'e2'" in r.stderr
+    r = run(["dist", "--by", "cls", "-c", "cls", "-c", "err"], input=SONGS)
+    assert r.exit_code == 2 and "'cls' is the --by key" in r.stderr
+    r = run(["dist", "--by", "cls", "-c", "err"], input=SONGS)
+    assert r.exit_code == 2 and "needs two columns" in r.stderr
+    r = run(["dist", "--by", "cls", "1,2", "3,4"])
+    assert r.exit_code == 2 and "not the vectors A B" in r.stderr
+    r = run(["dist", "--sort", "-c", "err", "-c", "e2"], input=SONGS)
+    assert r.exit_code == 2 and "--sort" in r.stderr
+    points = "x,y\n0,0\n3,4\n6,8\n"
+    r = run(["dist", "--pairwise", "--by", "columns"], input=points)
+    assert r.exit_code == 0 and r.stdout == "0.0\t2.23606797749979\n2.23606797749979\t0.0\n"
+    assert run(["dist", "--pairwise", "--by", "rows"], input=points).stdout.startswith("0.0\t5.0\t10.0\n")
+    r = run(["dist", "--by", "columns"], input=points)  # no such key column: the --pairwise meaning is named
+    assert r.exit_code == 2 and "no --by column named 'columns'" in r.stderr and "--pairwise --by columns" in r.stderr
+    r = run(["dist", "--pairwise", "--by", "x"], input=points)
+    assert r.exit_code == 2 and "with --pairwise, --by is rows or columns" in r.stderr
+    r = run(["dist", "--pairwise", "--by", "rows", "--by", "columns"], input=points)
+    assert r.exit_code == 2
+    r = run(["dist", "--pairwise", "--sort"], input=points)
+    assert r.exit_code == 2
+    r = run(["dist", "--by", "rows", "-o", "csv"], input="rows,a,b\nr,1,2\n")  # a key column named rows
+    assert r.stdout.splitlines() == ["rows,L2", "r,1.0"]
+
+
+def test_dist_help_explains_both_meanings_of_by(run):
+    text = " ".join(run(["dist", "--help"]).stdout.split())
+    assert "Without --pairwise: a key column" in text and "With --pairwise: rows" in text
+    assert "--sort" in text
+
+
+@pytest.mark.parametrize("p", ["2", "1", "inf", "0.5", "-1", "-inf", "3"])
+def test_normalize_by_each_group_is_normalize_of_its_rows(run, p):
+    rng = np.random.default_rng(7)
+    text, keys, values = _edge_table(rng, rows=120, groups=5)
+    text += "zero,0,1\nzero,0,1\n"
+    keys = keys + ["zero", "zero"]
+    values = np.vstack([values, [[0.0, 1.0], [0.0, 1.0]]])
+    r = run(["normalize", "--by", "key", "-c", "a", "--p", p, "-o", "csv"], input=text)
+    assert r.exit_code == 0, r.stderr
+    rows = [line.split(",") for line in r.stdout.splitlines()[1:]]
+    assert [row[0] for row in rows] == keys  # one line per input row, in input order
+    assert [float(row[1]) for row in rows] == values[:, 0].tolist()
+    for key in dict.fromkeys(keys):
+        x = [f"{v!r}" for k, v in zip(keys, values[:, 0].tolist()) if k == key]
+        ref = run(["normalize", "--p", p, "-o", "plain"], input="x\n" + "\n".join(x) + "\n")
+        assert ref.exit_code == 0, ref.stderr
+        assert [row[2] for row in rows if row[0] == key] == ref.stdout.splitlines(), key
+    plain = run(["normalize", "--by", "key", "-c", "a", "--p", p], input=text)
+    assert plain.stdout.splitlines() == [f"{row[0]}\t{row[2]}" for row in rows]
+    if float(p) > 0:
+        assert "'zero'" in plain.stderr or "'zero'" in run(["normalize", "--by", "key", "-c", "a", "--p", p,
+                                                            "-o", "json"], input=text).stdout
+
+
+def test_normalize_by_plain_sort_zero_group_nan_and_usage(run):
+    text = "k,x\na,3\nb,0\na,4\n,2\nb,0\n"
+    r = run(["normalize", "--by", "k"], input=text)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "a\t0.6\nb\t0.0\na\t0.8\n\t1.0\nb\t0.0\n"
+    r = run(["normalize", "--by", "k", "-o", "json"], input=text)
+    doc = json.loads(r.stdout)
+    assert any("'b'" in n and "left unchanged" in n for n in doc["notes"])
+    r = run(["normalize", "--by", "k", "--sort"], input=text)
+    assert r.stdout == "\t1.0\na\t0.6\na\t0.8\nb\t0.0\nb\t0.0\n"
+    r = run(["normalize", "--by", "k", "--nan", "omit"], input="k,x\na,3\nb,nan\na,4\n")
+    assert r.stdout == "a\t0.6\na\t0.8\n"
+    doc = json.loads(run(["normalize", "--by", "k", "--nan", "omit", "-o", "json"], input="k,x\na,3\nb,nan\n").stdout)
+    assert doc["rows"] == [{"k": "a", "x": 3.0, "normalized": 1.0, "L2": 3.0}]
+    assert any("omitted 1 row(s)" in n for n in doc["notes"])
+    assert any("'b': no values left after --nan omit" in n for n in doc["notes"])
+    r = run(["normalize", "--by", "k", "--nan", "propagate"], input="k,x\na,3\nb,nan\n")
+    assert r.exit_code == 1 and "'b'" in r.stderr
+    r = run(["normalize", "--by", "k"], input="k,x,y\na,1,2\n")
+    assert r.exit_code == 2 and "select one with --column" in r.stderr
+    r = run(["normalize", "--by", "k", "--rows"], input=text)
+    assert r.exit_code == 2
+    r = run(["normalize", "--by", "k", "-c", "k"], input=text)
+    assert r.exit_code == 2 and "'k' is the --by key" in r.stderr
+    r = run(["normalize", "--by", "nope"], input=text)
+    assert r.exit_code == 2 and "the columns are 'k', 'x'" in r.stderr
+    r = run(["normalize", "--sort", "3,4"])
+    assert r.exit_code == 2 and "--sort" in r.stderr
+    r = run(["normalize", "--by", "k", "3,4"])
+    assert r.exit_code == 2

@@ -520,3 +520,198 @@ def _keyed_rows(rows: list[tuple]) -> KeyedBatch:
         arr[:] = list(column)
         cols.append(arr)
     return KeyedBatch(0, cols)
+
+
+# --------------------------------------------------------------------------
+# dist --by and normalize --by: each group's rows through the command's own core code
+# --------------------------------------------------------------------------
+def group_rows(gids, n_groups: int) -> list[np.ndarray]:
+    """The rows of each group (indices into ``gids``, in input order): ``group_rows(g)[k]`` for group k.
+
+    >>> [r.tolist() for r in group_rows(np.array([1, 0, 1, 2]), 4)]
+    [[1], [0, 2], [3], []]
+    """
+    gids = np.asarray(gids)
+    rows_of = np.argsort(gids, kind="stable")
+    bounds = np.searchsorted(gids[rows_of], np.arange(n_groups + 1))
+    return [rows_of[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
+
+
+def _key_columns(key_names: Sequence[str], keys: Sequence, picked: Sequence[int]) -> list[np.ndarray]:
+    """The key column(s) of the groups ``picked``, as object arrays of text."""
+    cols = []
+    rows = [keys[g] for g in picked]
+    for c in range(len(key_names)):
+        text = np.empty(len(rows), dtype=object)
+        text[:] = [r[c] for r in rows] if len(key_names) > 1 else rows
+        cols.append(text)
+    return cols
+
+
+def _empty_note(empty: list[str], omitted: bool) -> str:
+    shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+    why = " after --nan omit" if omitted else ""
+    return f"{shown}: no values left{why}, so the results are nan"
+
+
+def distance_groups(key_names: Sequence[str], keys: Sequence, gids, a, b, orders: Sequence[float],
+                    names: Sequence[str] = ("A", "B"), order: Sequence[int] | None = None,
+                    omitted: bool = False) -> Result:
+    """``dist --by``: ||a - b||_p of each group's rows, one row per group, the key(s) first.
+
+    Each group goes through :func:`normcli.core.distances.distance` on its
+    rows alone (in input order), so its numbers are those of ``dist`` on
+    those rows, overflowing differences included. A group with no rows
+    (--nan omit left none) gets nan and a note.
+    """
+    from .distances import _distance_notes, _order, distance
+
+    orders = [_order(p) for p in orders]
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    if a.size != b.size:
+        raise CoreError(f"{names[0]} has {a.size} values but {names[1]} has {b.size}")
+    n_groups = len(keys)
+    if n_groups == 0:
+        raise CoreError("the input holds no data rows")
+    first, second = names
+    from .norms import order_name
+
+    by = ", ".join(repr(n) for n in key_names)
+    if len(orders) == 1:
+        name = order_name(orders[0])
+        title = f"L{name} distance ||{first} - {second}||_{name} by {by}"
+    else:
+        title = f"Lp distances ||{first} - {second}||_p, p = {', '.join(order_name(p) for p in orders)}, by {by}"
+    result = Result(title, [*key_names[1:], *(column_name(p, "norm") for p in orders)], label=key_names[0],
+                    notes=_distance_notes(orders))
+    rows = group_rows(np.asarray(gids), n_groups)
+    values = [np.full(n_groups, np.nan) for _ in orders]
+    empty, bad = [], 0
+    for g, idx in enumerate(rows):
+        if idx.size == 0:
+            empty.append(_key_text(keys[g], key_names))
+            continue
+        ag, bg = a[idx], b[idx]
+        for j, p in enumerate(orders):
+            out = distance(ag, bg, p)
+            values[j][g] = out.value
+            if out.note:
+                bad += 1
+                if bad <= 5:
+                    result.warnings.append(f"{column_name(p, 'norm')} of {_key_text(keys[g], key_names)}: {out.note}")
+    if bad > 5:
+        result.warnings.append(f"{bad - 5} more results are outside the float64 range")
+    if empty:
+        result.notes.append(_empty_note(empty, omitted))
+    values = [count_column(v) if p == 0 else v for v, p in zip(values, orders)]
+    result.batches = _group_batches(key_names, keys, values, order)
+    return result
+
+
+def hamming_groups(key_names: Sequence[str], keys: Sequence, gids, a, b, names: Sequence[str] = ("A", "B"),
+                   order: Sequence[int] | None = None, omitted: bool = False) -> Result:
+    """``dist --hamming --by``: each group's count of a_i != b_i and its share (as ``hamming_result``)."""
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    n_groups = len(keys)
+    if n_groups == 0:
+        raise CoreError("the input holds no data rows")
+    gids = np.asarray(gids, dtype=np.int64)
+    n = np.bincount(gids, minlength=n_groups)
+    count = np.bincount(gids, weights=(a != b), minlength=n_groups).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(n > 0, count / np.maximum(n, 1), np.nan)
+    first, second = names
+    notes = [f"count: the components where {first}_i != {second}_i in each group (the Hamming distance); "
+             "fraction: count / n, as scipy.spatial.distance.hamming."]
+    if np.isnan(a).any() or np.isnan(b).any():
+        notes.append("a nan differs from everything, itself included (IEEE !=, as scipy counts it).")
+    by = ", ".join(repr(k) for k in key_names)
+    result = Result(f"Hamming distance between {first} and {second} by {by}", [*key_names[1:], "count", "fraction"],
+                    label=key_names[0], notes=notes)
+    empty = [_key_text(keys[g], key_names) for g in np.flatnonzero(n == 0).tolist()]
+    counts = count_column(np.where(n > 0, count.astype(np.float64), np.nan))
+    if empty:
+        result.notes.append(_empty_note(empty, omitted))
+    result.batches = _group_batches(key_names, keys, [counts, fraction], order)
+    return result
+
+
+def _group_batches(key_names, keys, values: list[np.ndarray], order):
+    n_groups = len(keys)
+    groups = np.arange(n_groups) if order is None else np.asarray(order, dtype=np.int64)
+    for start in range(0, n_groups, OUTPUT_BATCH):
+        gs = groups[start : start + OUTPUT_BATCH]
+        yield KeyedBatch(0, [*_key_columns(key_names, keys, gs.tolist()), *(v[gs] for v in values)])
+
+
+def normalize_groups(key_names: Sequence[str], keys: Sequence, gids, x, p: float = 2.0,
+                     order: Sequence[int] | None = None, omitted: bool = False) -> Result:
+    """``normalize --by``: each group's vector divided by its own p-norm, one row per input row, the key first.
+
+    Each group goes through the unit vector of ``normalize`` on its rows
+    alone, so its numbers are those of ``normalize`` on those rows; a zero
+    group stays zero, with a note. The rows come in input order (with
+    ``order``: group by group in that order, each group's rows in input
+    order). Plain output: the key(s) and the unit-vector component. A
+    group with no rows left (--nan omit) has no line, and a note.
+    """
+    from .distances import _P0_MESSAGE, _normalize_notes, _order, _unit
+    from .norms import order_name
+
+    p = _order(p)
+    if p == 0:
+        raise CoreError(_P0_MESSAGE)
+    x = np.asarray(x, dtype=np.float64).ravel()
+    gids = np.asarray(gids, dtype=np.int64)
+    n_groups = len(keys)
+    if x.size == 0 or n_groups == 0:
+        raise CoreError("the input holds no data rows")
+    name = order_name(p)
+    by = ", ".join(repr(k) for k in key_names)
+    result = Result(f"L{name} unit vectors x / ||x||_{name} of each group, by {by}",
+                    [*key_names[1:], "x", "normalized", f"L{name}"], label=key_names[0],
+                    plain=[*range(len(key_names)), len(key_names) + 1], notes=_normalize_notes(p))
+    rows = group_rows(gids, n_groups)
+    y = np.empty_like(x)
+    group_norm = np.full(n_groups, np.nan)
+    zeros, warned, empty = [], set(), []
+    for g, idx in enumerate(rows):
+        if idx.size == 0:
+            empty.append(_key_text(keys[g], key_names))
+            continue
+        xg = x[idx]
+        if not np.isfinite(xg).all():
+            raise CoreError(f"group {_key_text(keys[g], key_names)} holds a non-finite value (nan or inf): "
+                            "it has no unit vector")
+        yg, out, notes, warnings = _unit(xg, p)
+        y[idx] = yg
+        group_norm[g] = out.value
+        if notes and out.value == 0 and out.note is None:
+            zeros.append(_key_text(keys[g], key_names))
+        for w in warnings:
+            if w not in warned and len(warned) < 5:
+                warned.add(w)
+                result.warnings.append(f"{w} (group {_key_text(keys[g], key_names)})")
+    if zeros:
+        shown = ", ".join(zeros[:5]) + (f" and {len(zeros) - 5} more" if len(zeros) > 5 else "")
+        why = "the zero vector stays zero, as scikit-learn's normalize does" if p > 0 else \
+            "a zero entry makes ||x||_p 0 for p < 0"
+        result.notes.append(f"{len(zeros)} group(s) with ||x||_{name} = 0 left unchanged ({why}): {shown}")
+    if empty:
+        shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+        why = " after --nan omit" if omitted else ""
+        result.notes.append(f"{shown}: no values left{why}, so the group has no unit vector and no line")
+    if order is None:
+        picked = np.arange(x.size)
+    else:
+        picked = np.concatenate([rows[g] for g in order]) if n_groups else np.zeros(0, np.int64)
+    key_cols = _key_columns(key_names, keys, range(n_groups))
+
+    def batches():
+        for start in range(0, picked.size, OUTPUT_BATCH):
+            i = picked[start : start + OUTPUT_BATCH]
+            g = gids[i]
+            yield KeyedBatch(0, [*(c[g] for c in key_cols), x[i], y[i], group_norm[g]])
+
+    result.batches = batches()
+    return result
