@@ -635,7 +635,8 @@ def _parse_table_block(layout: _Layout, block: bytes, first_line: int) -> np.nda
     if layout.ncols == 1:
         column = _one_number_per_line(block)
         if column is not None and (layout.nan != "error" or np.isfinite(column).all()):
-            return column.reshape(-1, 1)
+            # one column, selected k times (-c 1 -c 1): k copies of it, as a wider table gives
+            return np.repeat(column.reshape(-1, 1), len(layout.usecols), axis=1)
     lines = _lines(block, first_line)
     fast = _fast_parse(layout, block, lines)
     if fast is not None:

@@ -458,3 +458,9 @@ def test_a_repeated_file_reads_every_file_as_one_table(run, tmp_path, monkeypatc
     (tmp_path / "b.csv").write_text("x\n4\n")
     assert run(["norm", "-f", "a.csv", "-f", "b.csv"]).stdout == "5.0\n"
     assert run(["norm", "-fa.csv", "--file=b.csv", "--p", "1"]).stdout == "7.0\n"
+
+
+def test_one_column_selected_twice_gives_it_twice(run, reader):
+    # used to say "column 'a' has no values left": the one-column fast path gave one copy
+    r = run(["norm", "-c", "1", "-c", "a", "--p", "1"], input="a\n3\n4\n")
+    assert r.exit_code == 0 and r.stdout == "7.0\n7.0\n", r.stderr
