@@ -237,18 +237,13 @@ def _part_blocks(part: Partition, spec, layout, first_line):
         block = inputs._parse_table_block(nan_spec, data, first_line or 1)
     except InputError:
         if first_line is None:  # the client finds where the range starts and asks again
-            return _failed(part), lines
+            raise PartFailed(part) from None
         raise
     return iter([block]), lines
 
 
 class PartFailed(Exception):
     """A text partition holds bad data; its line numbers need the lines before it."""
-
-
-def _failed(part):
-    raise PartFailed(part)
-    yield  # pragma: no cover
 
 
 def _text_range(part: Partition) -> bytes:

@@ -153,3 +153,12 @@ def test_the_selected_columns_of_many_files_must_exist_in_each(files):
     (files / "v.csv").write_text("b\n1\n")
     with pytest.raises(NormcliError, match=r"^'v.csv': no column named 'a'; the columns are 'b'$"):
         inputs.read_table(inputs.InputSpec(file=("t.csv", "v.csv"), columns=("a",)))
+
+
+def test_many_files_are_opened_one_after_another(files):
+    # the second file is opened only once the first is read: a missing one fails after the first's blocks
+    cols = inputs.read_columns(inputs.InputSpec(file=("t.csv", "gone.csv")))
+    chunks = cols.chunks()
+    assert next(chunks)[0].tolist() == A.tolist()
+    with pytest.raises(NormcliError, match="'gone.csv' does not exist"):
+        next(chunks)

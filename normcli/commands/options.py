@@ -82,13 +82,12 @@ def orders(help: str):
 
 def column_name(flag: str, help: str, short: str | None = None):
     """An option naming one column of the input (``--target``, ``--x``)."""
-    names = (flag, short) if short else (flag,)
-    return Annotated[Optional[str], typer.Option(*names, help=help, show_default=False, metavar="COLUMN")]
+    return text(*((flag, short) if short else (flag,)), help=help, metavar="COLUMN")
 
 
 def matrix_file(help: str):
     """An option naming a matrix file (``--transform``)."""
-    return Annotated[Optional[str], typer.Option("--transform", help=help, metavar="FILE", show_default=False)]
+    return text("--transform", help=help, metavar="FILE")
 
 
 Values = Annotated[

@@ -63,8 +63,10 @@ class ColumnarSource:
             if stream is not None:
                 stream.close()
 
-    def columns(self, spec):
-        return columns(self, spec)
+    def columns(self, spec) -> Columns:
+        """The selected columns (:class:`normcli.sources.table.Columns`)."""
+        names, blocks = self.blocks(spec)
+        return Columns(names, nonempty(blocks, self.where), spec.nan, header=self.header)
 
     table = columns
 
@@ -201,8 +203,3 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-
-def columns(source: ColumnarSource, spec):
-    """:class:`normcli.inputs.Columns` of the selected columns."""
-    names, blocks = source.blocks(spec)
-    return Columns(names, nonempty(blocks, source.where), spec.nan, header=source.header)

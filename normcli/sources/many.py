@@ -7,6 +7,7 @@ mismatch names both files), and every error names the file it is in.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -59,8 +60,7 @@ class Many:
         one, cols = next(parts)
 
         def chunks() -> Iterator[np.ndarray]:
-            current, current_cols = one, cols
-            for source_spec, c in [(current, current_cols), *parts]:
+            for source_spec, c in itertools.chain([(one, cols)], parts):  # each file opened once the last is read
                 if c.names != cols.names:
                     raise InputError(f"{source_spec.file!r}: the selected columns are {_listed(c.names)}, "
                                      f"not {_listed(cols.names)}")
