@@ -161,11 +161,11 @@ def _columnar_parts(path: str, kind: str, source) -> list[Partition]:
 
 def _text_layout(spec):
     """The layout of a text file (header, delimiter, columns), the byte where its data starts and its line."""
-    from . import inputs
+    from .sources import detect, text
 
     with open(spec.file, "rb") as stream:
-        head = inputs._read_magic(stream)
-        layout, blocks, first = inputs._text_start(replace(spec, progress=None), stream, repr(spec.file), head)
+        head = detect._read_magic(stream)
+        layout, blocks, first = text._text_start(replace(spec, progress=None), stream, repr(spec.file), head)
         blocks.close()
     with open(spec.file, "rb") as fh:  # the data starts after the first - 1 lines (the header and any before it)
         start, seen = 0, 0
@@ -221,6 +221,7 @@ def reduce_part(part: Partition, spec, layout, orders: Sequence[float], first_li
 
 def _part_blocks(part: Partition, spec, layout, first_line):
     from . import inputs
+    from .sources import textparse
 
     if part.kind == "whole":
         cols = inputs.read_columns(replace(spec, file=part.path, nan="propagate" if spec.nan == "omit" else spec.nan,
@@ -234,7 +235,7 @@ def _part_blocks(part: Partition, spec, layout, first_line):
         return iter(()), 0
     nan_spec = replace(layout, nan="propagate" if spec.nan == "omit" else spec.nan)
     try:
-        block = inputs._parse_table_block(nan_spec, data, first_line or 1)
+        block = textparse._parse_table_block(nan_spec, data, first_line or 1)
     except InputError:
         if first_line is None:  # the client finds where the range starts and asks again
             raise PartFailed(part) from None
@@ -291,7 +292,7 @@ def _columnar_blocks(part: Partition, spec):
         arrays = [batch.column(j) for j in use]
     block = np.column_stack([_floats(a) for a in arrays]) if arrays else np.empty((0, 0))
     if spec.nan == "error":
-        from .inputs import NAN_ADVICE
+        from .sources.table import NAN_ADVICE
 
         for k, arr in enumerate(arrays):
             if arr.null_count:

@@ -11,7 +11,7 @@ judge of every block polars is not sure of. Every engine gives the same
 numbers and the same errors with the same line numbers.
 
 The engine knows nothing of text formats: the parse function and the
-layout it is given come from :mod:`normcli.inputs`. Of the layout the
+layout it is given come from :mod:`normcli.sources.textparse`. Of the layout the
 engine reads ``ncols``, ``delimiter`` (None: runs of whitespace) and
 ``usecols`` (0-based selected columns), to tell whether polars can split
 the lines and which columns it converts. Everything a worker process runs

@@ -17,6 +17,8 @@ import pytest
 from normcli import inputs
 from normcli.engines import Engine
 from normcli.errors import InputError, UsageError
+from normcli.sources import blocks as byte_blocks
+from normcli.sources import textparse
 
 
 @pytest.fixture(autouse=True)
@@ -139,7 +141,7 @@ def _random_table(rng, rows: int, groups: int) -> tuple[str, list[str], np.ndarr
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_many_blocks_and_worker_processes_give_each_group_its_rows(monkeypatch, workers):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 256)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 256)
     rng = np.random.default_rng(workers)
     text, keys, values = _random_table(rng, 3000, 37)
     engine = Engine("numpy", workers, inline_blocks=1)
@@ -151,7 +153,7 @@ def test_many_blocks_and_worker_processes_give_each_group_its_rows(monkeypatch, 
 
 
 def test_errors_name_the_line_across_blocks(monkeypatch):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)
     text = "k,v\n" + "".join(f"a,{i}.5\n" for i in range(200)) + "b,x\n"
     with pytest.raises(InputError, match=r"^line 202, column 'v': 'x' is not a number$"):
         _grouped(text, by=("k",))
@@ -274,7 +276,7 @@ def test_compare_by_with_truth(run):
 
 @pytest.mark.parametrize("prefix", ["", "a_key_longer_than_eight_bytes_", "k" * 70])
 def test_short_long_and_very_long_keys(monkeypatch, prefix):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 512)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 512)
     rng = np.random.default_rng(len(prefix))
     keys = [f"{prefix}{k}" for k in rng.integers(0, 30, 1500)]
     values = rng.standard_normal(1500)
@@ -287,16 +289,16 @@ def test_short_long_and_very_long_keys(monkeypatch, prefix):
 
 @pytest.mark.parametrize("key_last", [False, True])
 def test_crlf_lines_keep_the_fast_path_and_the_same_groups(monkeypatch, key_last):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 256)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 256)
     rng = np.random.default_rng(4)
     keys = [f"g{k}" for k in rng.integers(0, 9, 600)]
     values = rng.standard_normal(600).tolist()
     lines = [f"{v!r},{k}" if key_last else f"{k},{v!r}" for k, v in zip(keys, values)]
     text = ("v,key" if key_last else "key,v") + "\r\n" + "".join(line + "\r\n" for line in lines)
-    layout = inputs._Layout(",", 2, ("v", "key") if key_last else ("key", "v"), True, (0 if key_last else 1,),
+    layout = textparse._Layout(",", 2, ("v", "key") if key_last else ("key", "v"), True, (0 if key_last else 1,),
                             "error", 1)
     block = "".join(line + "\r\n" for line in lines).encode()
-    assert inputs._keys_fast(layout, (1 if key_last else 0,), block) is not None
+    assert textparse._keys_fast(layout, (1 if key_last else 0,), block) is not None
     got = _grouped(text, by=("key",))
     assert list(got) == list(dict.fromkeys(keys))
     assert sum(len(v) for v in got.values()) == 600

@@ -18,6 +18,8 @@ import pytest
 from normcli import engines, env, inputs
 from normcli.engines import Engine
 from normcli.errors import InputError, UsageError
+from normcli.sources import blocks as byte_blocks
+from normcli.sources import textparse
 
 try:
     import polars  # noqa: F401
@@ -111,7 +113,7 @@ def test_every_engine_reads_the_same_numbers(tmp_path, table, name):
     got, omitted = _columns(path, engine)
     assert all(np.array_equal(got[j], a[:, j]) for j in range(3)) and omitted == {}
     with open(path, "rb") as fh:
-        blocks = len(list(inputs._blocks(fh, b"", inputs.BLOCK_SIZE)))
+        blocks = len(list(byte_blocks._blocks(fh, b"", byte_blocks.BLOCK_SIZE)))
     assert blocks == 6
     _check_paths(name, engine, blocks)
     engine = _engine(name)
@@ -194,38 +196,38 @@ def test_every_engine_reads_rows_the_same(tmp_path, table, name):
 
 # -- Engine.map itself ------------------------------------------------------------------------------------------
 def _blocks(text: bytes, size: int):
-    return inputs._blocks(io.BytesIO(text), b"", size)
+    return byte_blocks._blocks(io.BytesIO(text), b"", size)
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("large", [False, True])
 def test_map_gives_every_result_in_order_with_its_first_line(name, large):
     text = b"".join(b"%d.25\n" % i for i in range(20_000))
-    layout = inputs._Layout(None, 1, ("1",), False, (0,), "error", 1)
+    layout = textparse._Layout(None, 1, ("1",), False, (0,), "error", 1)
     engine = _engine(name)
-    got = list(engine.map(inputs._parse_table_block, layout, _blocks(text, 4096), 1, size=4096, large=large))
+    got = list(engine.map(textparse._parse_table_block, layout, _blocks(text, 4096), 1, size=4096, large=large))
     assert np.array_equal(np.concatenate(got).ravel(), np.arange(20_000) + 0.25)
     assert sum(engine.counts.values()) == len(got) > 20
     if large and name != "inline":  # a large file: no block waits inline
         assert engine.counts["inline"] == 0
     bad = text.replace(b"\n17777.25\n", b"\n17777.25x\n")
     with pytest.raises(InputError, match=r"^line 17778, column 1: '17777.25x' is not a number$"):
-        list(_engine(name).map(inputs._parse_table_block, layout, _blocks(bad, 4096), 1, size=4096, large=large))
+        list(_engine(name).map(textparse._parse_table_block, layout, _blocks(bad, 4096), 1, size=4096, large=large))
 
 
 def test_a_slow_source_stays_inline():
     """Blocks under half the block size (a pipe fed slowly) never count as full: nothing is handed over."""
     engine = Engine(reader="numpy", workers=2, inline_blocks=2)
-    layout = inputs._Layout(None, 1, ("1",), False, (0,), "error", 1)
+    layout = textparse._Layout(None, 1, ("1",), False, (0,), "error", 1)
     blocks = [b"1\n2\n"] * 10
-    got = list(engine.map(inputs._parse_table_block, layout, iter(blocks), 1, size=4096))
+    got = list(engine.map(textparse._parse_table_block, layout, iter(blocks), 1, size=4096))
     assert len(got) == 10 and engine.counts == {"inline": 10}
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_long_line_is_named_on_its_line_by_every_engine(monkeypatch, tmp_path, name):
-    monkeypatch.setattr(inputs, "MAX_LINE", 4096)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 256)
+    monkeypatch.setattr(byte_blocks, "MAX_LINE", 4096)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 256)
     data = b"".join(b"%d.5\n" % i for i in range(3000)) + b"7" * 10_000 + b"\n1\n"
     path = tmp_path / "long.txt"
     path.write_bytes(data)
@@ -244,7 +246,7 @@ def test_process_pool_hands_every_block_on_unchanged_and_in_order(sizes):
     """Blocks travel to the workers through shared slots (reused) or, when too big for one, as bytes:
     each arrives whole, with its first line number, and the results come back in order."""
     blocks = [bytes([48 + i % 10]) * (n - 1) + b"\n" for i, n in enumerate(sizes)]
-    layout = inputs._Layout(",", 1, ("a",), False, (0,), "error", 1)
+    layout = textparse._Layout(",", 1, ("a",), False, (0,), "error", 1)
     counts = collections.Counter()
     got = list(engines._process_pool(_echo, layout, iter(blocks), 7, 2, 64, counts))
     assert [b for b, _ in got] == blocks

@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 from normcli import engines, inputs
 from normcli.core.norms import norm
 from normcli.errors import InputError, UsageError
+from normcli.sources import blocks as byte_blocks
+from normcli.sources import text as text_source
+from normcli.sources import textparse
 
 
 @pytest.fixture(autouse=True)
@@ -67,8 +70,8 @@ def test_fast_and_slow_paths_agree(rows, sep):
 
 def test_slow_path_is_really_taken(monkeypatch):
     calls = []
-    real = inputs._slow_parse
-    monkeypatch.setattr(inputs, "_slow_parse", lambda *a: calls.append(1) or real(*a))
+    real = textparse._slow_parse
+    monkeypatch.setattr(textparse, "_slow_parse", lambda *a: calls.append(1) or real(*a))
     _columns("a,b\n1,2\n# c\n3,4\n", columns=("b",))
     assert calls
     calls.clear()
@@ -78,7 +81,7 @@ def test_slow_path_is_really_taken(monkeypatch):
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_tiny_blocks_and_workers_change_nothing(monkeypatch, workers):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)
     monkeypatch.setenv("NORMCLI_WORKERS", workers)
     rng = np.random.default_rng(3)
     a = rng.standard_normal((500, 2)) * 1e3
@@ -91,7 +94,7 @@ def test_tiny_blocks_and_workers_change_nothing(monkeypatch, workers):
 
 
 def test_rows_blocks_across_tiny_blocks(monkeypatch):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 32)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 32)
     monkeypatch.setenv("NORMCLI_WORKERS", "1")
     text = "".join(f"{i},{i + 1}\n" if i % 7 else f"{i},{i},{i}\n" for i in range(100))
     blocks = list(inputs.read_rows(inputs.InputSpec(stdin=io.BytesIO(text.encode()))))
@@ -175,11 +178,11 @@ TOKENS = ["1", "-2.5", "1e5", "1E-3", "+1.5", ".5", "5.", "-0", "0.1", "12345678
        st.sampled_from(["error", "omit", "propagate"]), st.sampled_from([(0,), (1,), (1, 0), (0, 1)]))
 def test_polars_blocks_equal_numpy_blocks(rows, nan, usecols):
     pl = pytest.importorskip("polars")
-    layout = inputs._Layout(",", 2, ("a", "b"), True, usecols, nan, 2)
+    layout = textparse._Layout(",", 2, ("a", "b"), True, usecols, nan, 2)
     block = ("\n".join(",".join(r) for r in rows) + "\n").encode()
 
-    exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = _outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    exact = _outcome(lambda: textparse._parse_table_block(layout, block, 2))
+    fast = _outcome(lambda: engines._polars_block(pl, textparse._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0]
     if exact[0] == "ok":
         assert exact[1].shape == fast[1].shape and np.array_equal(exact[1], fast[1], equal_nan=True)
@@ -190,7 +193,7 @@ def test_polars_blocks_equal_numpy_blocks(rows, nan, usecols):
 def test_polars_reader_counts_lines_for_later_errors(monkeypatch):
     pytest.importorskip("polars")
     monkeypatch.setenv("NORMCLI_READER", "polars")
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)
     text = "a\n" + "".join(f"{i}.5\n" for i in range(200)) + "oops\n"
     with pytest.raises(InputError, match="line 202, column 'a': 'oops' is not a number"):
         _columns(text)
@@ -209,11 +212,11 @@ def test_unknown_reader_is_a_usage_error(monkeypatch):
        st.booleans())
 def test_polars_blocks_equal_numpy_blocks_for_wide_rows(rows, nan, usecols, final_newline):
     pl = pytest.importorskip("polars")
-    layout = inputs._Layout(";", 6, tuple("abcdef"), True, usecols, nan, 2)
+    layout = textparse._Layout(";", 6, tuple("abcdef"), True, usecols, nan, 2)
     block = ("\n".join(";".join(r) for r in rows) + ("\n" if final_newline else "")).encode()
 
-    exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = _outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    exact = _outcome(lambda: textparse._parse_table_block(layout, block, 2))
+    fast = _outcome(lambda: engines._polars_block(pl, textparse._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0], (exact, fast)
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1], equal_nan=True)
@@ -227,8 +230,8 @@ def test_a_large_regular_file_goes_parallel_from_its_first_block(monkeypatch, tm
     """A file known to be large skips the inline blocks: polars (or the worker pool) from block one."""
     if polars_installed:
         pytest.importorskip("polars")
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
-    monkeypatch.setattr(inputs, "_LARGE_FILE", 1024)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(text_source, "_LARGE_FILE", 1024)
     monkeypatch.setattr(engines, "_polars_installed", lambda: polars_installed)
     parallel = ("polars", "polars-to-numpy") if polars_installed else ("processes",)
     a = np.random.default_rng(5).standard_normal((300, 2))
@@ -267,8 +270,8 @@ def test_a_large_regular_file_goes_parallel_from_its_first_block(monkeypatch, tm
 def test_file_blocks_are_the_whole_lines_of_the_file(tmp_path_factory, lengths, consumed, final_newline, size, peek):
     """Any line lengths, block size, peek window and starting offset: the blocks are the file's bytes, in
     whole lines, and the stream is left at the end; lines longer than the peek go to the stream reader."""
-    inputs_peek = inputs._PEEK
-    inputs._PEEK = peek
+    saved_peek = byte_blocks._PEEK
+    byte_blocks._PEEK = peek
     try:
         lines = [bytes([97 + i % 26]) * n for i, n in enumerate(lengths)]
         content = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
@@ -276,10 +279,10 @@ def test_file_blocks_are_the_whole_lines_of_the_file(tmp_path_factory, lengths, 
         path.write_bytes(content)
         with open(path, "rb") as fh:
             first = fh.read(consumed)  # what was read before (the .npy magic check, a header)
-            blocks = list(inputs._blocks(fh, first, size))
+            blocks = list(byte_blocks._blocks(fh, first, size))
             assert fh.tell() == len(content)
     finally:
-        inputs._PEEK = inputs_peek
+        byte_blocks._PEEK = saved_peek
     expected = content if content.endswith(b"\n") or not content else content + b"\n"
     assert b"".join(blocks) == expected
     assert all(block.endswith(b"\n") for block in blocks)
@@ -294,26 +297,26 @@ def test_file_blocks_read_a_big_file_with_pread(tmp_path, monkeypatch, width):
     path.write_text(text)
     size = 1 << 15
     preads = []
-    real_pread = inputs.os.pread
-    monkeypatch.setattr(inputs.os, "pread", lambda fd, n, off: preads.append(n) or real_pread(fd, n, off))
+    real_pread = byte_blocks.os.pread
+    monkeypatch.setattr(byte_blocks.os, "pread", lambda fd, n, off: preads.append(n) or real_pread(fd, n, off))
     with open(path, "rb") as fh:
-        blocks = list(inputs._blocks(fh, b"", size))
+        blocks = list(byte_blocks._blocks(fh, b"", size))
     assert b"".join(blocks) == text.encode()
     assert len(blocks) > 10 and all(b.endswith(b"\n") for b in blocks)
     assert len(preads) >= 2 * (len(blocks) - 1)  # a peek and a read for every window but the last part
     longest = max(map(len, text.splitlines())) + 1
-    assert all(size - max(inputs._PEEK, longest) < len(b) <= size for b in blocks[:-1])
+    assert all(size - max(byte_blocks._PEEK, longest) < len(b) <= size for b in blocks[:-1])
 
 
 def test_file_blocks_leave_a_shrinking_file_to_the_stream(tmp_path, monkeypatch):
     path = tmp_path / "f.txt"
     path.write_bytes(b"123\n" * 50)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 40)
-    real_pread = inputs.os.pread
-    monkeypatch.setattr(inputs.os, "pread", lambda fd, n, off: real_pread(fd, n, off)[: max(0, n - 1)]
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 40)
+    real_pread = byte_blocks.os.pread
+    monkeypatch.setattr(byte_blocks.os, "pread", lambda fd, n, off: real_pread(fd, n, off)[: max(0, n - 1)]
                         if n > 8 else real_pread(fd, n, off))
     with open(path, "rb") as fh:
-        assert b"".join(inputs._blocks(fh)) == b"123\n" * 50
+        assert b"".join(byte_blocks._blocks(fh)) == b"123\n" * 50
 
 
 class _Trickle(io.RawIOBase):
@@ -343,7 +346,7 @@ def test_stream_blocks_are_whole_lines_of_the_stream(lengths, first, size, step,
     if lengths and lengths[-1] % 2:
         text = text[:-1]  # no newline at the end
     stream = _Trickle(text, step) if raw else io.BytesIO(text)
-    blocks = list(inputs._stream_blocks(stream, first, size))
+    blocks = list(byte_blocks._stream_blocks(stream, first, size))
     whole = first + text
     assert b"".join(blocks) == (whole if not whole or whole.endswith(b"\n") else whole + b"\n")
     assert all(b.endswith(b"\n") for b in blocks)
@@ -373,13 +376,13 @@ def test_a_fast_pipe_gives_full_blocks(monkeypatch):
     reader waits for it instead of handing on whatever the pipe holds, so a large piped input
     is parsed ahead in parallel like a file."""
     # A loaded test machine may stall the writer: wait longer, and for blocks of any age.
-    monkeypatch.setattr(inputs, "_PIPE_PAUSE", 0.5)
-    monkeypatch.setattr(inputs, "_PIPE_PATIENCE", 60.0)
+    monkeypatch.setattr(byte_blocks, "_PIPE_PAUSE", 0.5)
+    monkeypatch.setattr(byte_blocks, "_PIPE_PATIENCE", 60.0)
     line = b"0.123456789,-1.5e-3,42\n"
     data = line * 200_000  # 4.6 MB
     stream, writer = _pipe_writer(data[i : i + 4096] for i in range(0, len(data), 4096))
     with stream:
-        blocks = list(inputs._blocks(stream, b"", 1 << 18))
+        blocks = list(byte_blocks._blocks(stream, b"", 1 << 18))
     writer.join(5)
     assert b"".join(blocks) == data
     assert all(len(b) > (1 << 18) - len(line) for b in blocks[:-1])
@@ -392,10 +395,10 @@ def test_a_trickling_pipe_still_streams():
     stream, writer = _pipe_writer(lines, pause=0.002)
     with stream:
         start = time.monotonic()
-        first = next(inputs._blocks(stream, b"", 1 << 20))
+        first = next(byte_blocks._blocks(stream, b"", 1 << 20))
         waited = time.monotonic() - start
         assert writer.is_alive() and first.endswith(b"\n") and len(first) < sum(map(len, lines))
-        rest = b"".join(inputs._blocks(stream, b"", 1 << 20))
+        rest = b"".join(byte_blocks._blocks(stream, b"", 1 << 20))
     assert first + rest == b"".join(lines)
     assert waited < 1.0
 
@@ -406,14 +409,14 @@ def test_pipes_get_a_wider_buffer_and_files_are_left_alone(tmp_path):
     with os.fdopen(read_fd, "rb") as stream:
         os.close(write_fd)
         before = fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ)
-        inputs._widen_pipe(stream)
-        assert fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ) >= min(inputs._PIPE_BUFFER, _pipe_max_size()) >= before
+        byte_blocks._widen_pipe(stream)
+        assert fcntl.fcntl(read_fd, fcntl.F_GETPIPE_SZ) >= min(byte_blocks._PIPE_BUFFER, _pipe_max_size()) >= before
     path = tmp_path / "f.csv"
     path.write_bytes(b"1\n")
     with open(path, "rb") as fh:
-        inputs._widen_pipe(fh)  # not a pipe: nothing happens, nothing raised
+        byte_blocks._widen_pipe(fh)  # not a pipe: nothing happens, nothing raised
         assert fh.read() == b"1\n"
-    inputs._widen_pipe(io.BytesIO(b"1\n"))
+    byte_blocks._widen_pipe(io.BytesIO(b"1\n"))
 
 
 def _pipe_max_size() -> int:
@@ -443,9 +446,9 @@ def test_polars_block_checks_field_counts_of_big_blocks(bad, usecols):
         rows[k] = text
     block = ("\n".join(rows) + "\n").encode()
     assert len(block) > 1 << 16
-    layout = inputs._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
-    exact = _outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = _outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    layout = textparse._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
+    exact = _outcome(lambda: textparse._parse_table_block(layout, block, 2))
+    fast = _outcome(lambda: engines._polars_block(pl, textparse._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0], (exact, fast)
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1])
@@ -460,14 +463,14 @@ def test_polars_reads_a_clean_block_itself(usecols, size):
     pl = pytest.importorskip("polars")
     rows = [f"{i}.5,{-i}e-3,{i * 3}" for i in range(size // 12)]
     block = ("\n".join(rows) + "\n").encode()
-    layout = inputs._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
+    layout = textparse._Layout(",", 3, ("a", "b", "c"), True, usecols, "error", 2)
 
     def no_fallback(*args):
         raise AssertionError("the block went to the numpy path")
 
     got, by_polars = engines._polars_block(pl, no_fallback, layout, block, 2)
     assert by_polars
-    assert np.array_equal(got, inputs._parse_table_block(layout, block, 2))
+    assert np.array_equal(got, textparse._parse_table_block(layout, block, 2))
 
 
 _FIELDS = st.sampled_from(["1.5", "-2", "7e3", "", "x", "nan"])
@@ -490,14 +493,14 @@ def test_selected_columns_only_from_blocks_whose_lines_all_have_ncols_fields(row
     if big and text:
         text = (text if text.endswith("\n") else text + "\n") * (300_000 // len(text) + 1)
     block = text.encode()
-    lines = inputs._lines(block, 2)
-    layout = inputs._Layout(delimiter, ncols, tuple("abcd"[:ncols]), False, usecols, "error", 2)
+    lines = textparse._lines(block, 2)
+    layout = textparse._Layout(delimiter, ncols, tuple("abcd"[:ncols]), False, usecols, "error", 2)
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy warns of a block with no data; it must not be asked
-        fast = inputs._fast_parse(layout, block, lines)
+        fast = textparse._fast_parse(layout, block, lines)
     try:
-        slow = inputs._slow_parse(layout, lines, 2)
+        slow = textparse._slow_parse(layout, lines, 2)
     except InputError:
         slow = None
     if fast is not None:
@@ -513,17 +516,17 @@ def test_selected_columns_only_from_blocks_whose_lines_all_have_ncols_fields(row
 @pytest.mark.parametrize("usecols", [(0,), (1,), (0, 1), (2,), (2, 0)])
 def test_selected_columns_see_rows_whose_field_counts_cancel_out(text, usecols):
     """A row too short and one too long hold as many delimiters as two good rows: still refused."""
-    layout = inputs._Layout(",", 3, ("a", "b", "c"), False, usecols, "error", 1)
+    layout = textparse._Layout(",", 3, ("a", "b", "c"), False, usecols, "error", 1)
     block = text.encode()
-    lines = inputs._lines(block, 1)
-    assert inputs._fast_parse(layout, block, lines) is None
+    lines = textparse._lines(block, 1)
+    assert textparse._fast_parse(layout, block, lines) is None
     with pytest.raises(InputError, match="field"):
-        inputs._slow_parse(layout, lines, 1)
+        textparse._slow_parse(layout, lines, 1)
 
 
 def test_process_pool_raises_the_first_error_in_order(monkeypatch):
     monkeypatch.setenv("NORMCLI_WORKERS", "2")
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)  # a pipe of many full blocks: the pool after the first few
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)  # a pipe of many full blocks: the pool after the first few
     text = "a\n" + "".join(f"{i}.5\n" for i in range(300)) + "x\n" + "".join(f"{i}\n" for i in range(300)) + "y\n"
     with pytest.raises(InputError, match=r"^line 302, column 'a': 'x' is not a number$"):
         _columns(text)
@@ -547,7 +550,7 @@ class _Meter:
 
 
 def test_the_progress_meter_counts_every_byte_and_only_the_data_rows(tmp_path, monkeypatch):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)  # many blocks
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)  # many blocks
     body = "".join(f"{i},{-i}\n" + ("\n# a comment\n" if i % 7 == 0 else "") for i in range(300))
     path = tmp_path / "t.csv"
     path.write_text("a,b\n" + body)

@@ -21,6 +21,8 @@ from conftest import normcli_exe
 
 from normcli import engines, inputs
 from normcli.errors import InputError
+from normcli.sources import blocks as byte_blocks
+from normcli.sources import textparse
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +78,7 @@ def test_comment_lines_in_one_column_are_still_skipped():
 @pytest.mark.parametrize("where", [3, 250, 1999])
 def test_an_empty_line_across_many_blocks_names_its_line(monkeypatch, workers, where):
     """Small blocks (so the worker pool or polars takes over): every reader names the same line."""
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)
     monkeypatch.setenv("NORMCLI_WORKERS", workers)
     rows = [f"{i}.5" for i in range(2000)]
     rows[where - 1] = ""
@@ -88,19 +90,19 @@ def test_an_empty_line_across_many_blocks_names_its_line(monkeypatch, workers, w
 
 
 def test_numpy_fast_path_does_not_skip_an_empty_line_in_one_column():
-    layout = inputs._Layout(None, 1, ("1",), False, (0,), "error", 1)
+    layout = textparse._Layout(None, 1, ("1",), False, (0,), "error", 1)
     for block in (b" 1\n\n2\n", b" 1\n   \n2\n", b"1\n# c\n\n2\n", b"\n"):
-        assert inputs._fast_parse(layout, block, inputs._lines(block, 1)) is None
-    twice = inputs._Layout(None, 1, ("1",), False, (0, 0), "error", 1)  # -c 1 -c 1: the selection path
-    assert inputs._fast_parse(twice, b"1\n\n2\n", inputs._lines(b"1\n\n2\n", 1)) is None
-    assert inputs._fast_parse(layout, b" 1\n2\n", inputs._lines(b" 1\n2\n", 1)).tolist() == [[1.0], [2.0]]
+        assert textparse._fast_parse(layout, block, textparse._lines(block, 1)) is None
+    twice = textparse._Layout(None, 1, ("1",), False, (0, 0), "error", 1)  # -c 1 -c 1: the selection path
+    assert textparse._fast_parse(twice, b"1\n\n2\n", textparse._lines(b"1\n\n2\n", 1)) is None
+    assert textparse._fast_parse(layout, b" 1\n2\n", textparse._lines(b" 1\n2\n", 1)).tolist() == [[1.0], [2.0]]
 
 
 @pytest.mark.parametrize("nan", ["error", "omit", "propagate"])
 @pytest.mark.parametrize("block", [b"1\n\n2\n", b"\n1\n", b"1\n \n", b"1.5\n2.5\n\n", b"1\n2\n"])
 def test_polars_and_numpy_agree_on_empty_lines_in_one_column(nan, block):
     pl = pytest.importorskip("polars")
-    layout = inputs._Layout(None, 1, ("a",), True, (0,), nan, 1)
+    layout = textparse._Layout(None, 1, ("a",), True, (0,), nan, 1)
 
     def outcome(parse):
         try:
@@ -108,8 +110,8 @@ def test_polars_and_numpy_agree_on_empty_lines_in_one_column(nan, block):
         except InputError as exc:
             return "error", str(exc)
 
-    exact = outcome(lambda: inputs._parse_table_block(layout, block, 2))
-    fast = outcome(lambda: engines._polars_block(pl, inputs._parse_table_block, layout, block, 2)[0])
+    exact = outcome(lambda: textparse._parse_table_block(layout, block, 2))
+    fast = outcome(lambda: engines._polars_block(pl, textparse._parse_table_block, layout, block, 2)[0])
     assert exact[0] == fast[0]
     if exact[0] == "ok":
         assert np.array_equal(exact[1], fast[1], equal_nan=True)
@@ -265,7 +267,7 @@ def test_a_fifo_that_never_sends_a_newline_is_an_error_not_a_hang(tmp_path):
 
 
 def test_max_line_is_64_mib():
-    assert inputs.MAX_LINE == 64 << 20
+    assert byte_blocks.MAX_LINE == 64 << 20
 
 
 @pytest.mark.parametrize("how", ["stream", "pipe", "file"])
@@ -273,8 +275,8 @@ def test_max_line_is_64_mib():
 @pytest.mark.parametrize("at_end", [False, True])
 def test_a_line_longer_than_max_line_names_its_line(monkeypatch, tmp_path, how, workers, at_end):
     """After many blocks (the parallel readers), at the end of the input or not: the same line."""
-    monkeypatch.setattr(inputs, "MAX_LINE", 4096)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 256)
+    monkeypatch.setattr(byte_blocks, "MAX_LINE", 4096)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 256)
     monkeypatch.setenv("NORMCLI_WORKERS", workers)
     data = b"".join(b"%d.5\n" % i for i in range(3000)) + b"7" * 10_000 + (b"" if at_end else b"\n1\n")
     message = r"line 3001 is longer than 4096 bytes \(no newline found\); is this a text file\?$"
@@ -296,8 +298,8 @@ def test_a_line_longer_than_max_line_names_its_line(monkeypatch, tmp_path, how, 
 
 
 def test_a_long_first_line_and_rows(monkeypatch):
-    monkeypatch.setattr(inputs, "MAX_LINE", 4096)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 256)  # as the real ones: blocks much smaller than MAX_LINE
+    monkeypatch.setattr(byte_blocks, "MAX_LINE", 4096)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 256)  # as the real ones: blocks much smaller than MAX_LINE
     with pytest.raises(InputError, match=r"^stdin: line 1 is longer than 4096 bytes"):
         inputs.read_columns(inputs.InputSpec(stdin=io.BytesIO(b"1," * 5000)))
     with pytest.raises(InputError, match=r"^stdin: line 2 is longer than 4096 bytes"):
@@ -306,16 +308,16 @@ def test_a_long_first_line_and_rows(monkeypatch):
 
 @pytest.mark.parametrize("length", [4097, 4200, 4500])
 def test_a_line_just_over_max_line_with_its_newline_is_refused_too(monkeypatch, length):
-    monkeypatch.setattr(inputs, "MAX_LINE", 4096)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 1024)
+    monkeypatch.setattr(byte_blocks, "MAX_LINE", 4096)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 1024)
     data = b"1\n" + b"2" * length + b"\n3\n"  # line 2: length bytes, then its newline
     with pytest.raises(InputError, match=r"^stdin: line 2 is longer than 4096 bytes"):
         list(inputs.read_columns(inputs.InputSpec(stdin=io.BufferedReader(io.BytesIO(data), 256))).chunks())
 
 
 def test_lines_up_to_max_line_are_read(monkeypatch):
-    monkeypatch.setattr(inputs, "MAX_LINE", 4096)
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 256)
+    monkeypatch.setattr(byte_blocks, "MAX_LINE", 4096)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 256)
     row = ",".join(["1.5"] * 1023) + ",1234"  # 4096 bytes: the longest line allowed
     blocks = list(inputs.read_rows(inputs.InputSpec(stdin=io.BytesIO((row + "\n" + row).encode()))))
     assert sum(len(b.data) for b in blocks) == 2 and blocks[0].data.shape[1] == 1024
@@ -330,10 +332,10 @@ def test_stream_blocks_search_each_byte_once(monkeypatch):
             searched.append((end if end is not None else len(self)) - start)
             return bytearray.rfind(self, sub, start, end)
 
-    monkeypatch.setattr(inputs, "bytearray", Buf, raising=False)  # the module's name for the builtin
+    monkeypatch.setattr(byte_blocks, "bytearray", Buf, raising=False)  # the module's name for the builtin
     data = b"9" * 100_000 + b"\n"
     stream = io.BufferedReader(io.BytesIO(data), buffer_size=512)
-    blocks = list(inputs._stream_blocks(stream, b"", 1024))
+    blocks = list(byte_blocks._stream_blocks(stream, b"", 1024))
     assert b"".join(blocks) == data
     assert sum(searched) < 3 * len(data)
 
@@ -349,7 +351,7 @@ def test_nul_bytes_are_a_binary_file_not_a_header(data, line):
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_nul_byte_far_into_a_file_names_its_line_in_every_reader(monkeypatch, tmp_path, workers):
-    monkeypatch.setattr(inputs, "BLOCK_SIZE", 64)
+    monkeypatch.setattr(byte_blocks, "BLOCK_SIZE", 64)
     monkeypatch.setenv("NORMCLI_WORKERS", workers)
     rows = [f"{i}.5,{-i}" for i in range(3000)]
     rows[2500] = "1.5,\x00"

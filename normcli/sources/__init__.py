@@ -1,11 +1,14 @@
 """Where tables come from, one module per kind of source, behind one small interface.
 
 A source is opened from a path or stdin and chosen by its content (magic
-bytes) before its name: text (CSV, TSV, whitespace) and ``.npy`` are
-:mod:`normcli.inputs`' own; :mod:`.columnar` reads Parquet and Arrow IPC
-(Feather) with pyarrow; :mod:`.compressed` undoes gzip, bzip2, xz and
-zstandard as a stream, so what is inside is chosen again by its content;
-:mod:`.many` reads several files as one table. Each gives the same thing:
+bytes) before its name (:mod:`.detect`): :mod:`.text` reads CSV, TSV and
+whitespace-separated text (its layout and parsers in :mod:`.textparse`, its
+blocks of whole lines in :mod:`.blocks`); :mod:`.npy` reads ``.npy`` arrays;
+:mod:`.argv` the values on the command line; :mod:`.columnar` reads Parquet
+and Arrow IPC (Feather) with pyarrow; :mod:`.compressed` undoes gzip, bzip2,
+xz and zstandard as a stream, so what is inside is chosen again by its
+content; :mod:`.many` reads several files as one table; :mod:`.grouped` adds
+the codes of the ``--by`` keys. Each gives the same thing:
 
 ``columns(spec) -> Columns``
     the selected columns as float64 blocks, in bounded memory, with the

@@ -1,7 +1,7 @@
 """What every source gives: named float64 columns in blocks, or rows; and how columns are selected.
 
-:mod:`normcli.inputs` (text, ``.npy``, values) and the sources of this
-package (Parquet, Arrow, many files) build these, so neither needs the other.
+Every source of this package (text, ``.npy``, values, Parquet, Arrow, many
+files) builds these, and :mod:`normcli.inputs` hands them on.
 """
 
 from __future__ import annotations
