@@ -235,13 +235,27 @@ def _batch(net: Network, x, t) -> tuple[np.ndarray, np.ndarray]:
     return x, t
 
 
+def _product(a, b):
+    """a @ b as a person writes it: each product rounded, then added left to right (sum_k a_ik b_kj).
+
+    BLAS may fuse a multiply and an add, or split the sum, depending on the CPU; this gives the same bits
+    on every machine, and the shown terms add up to the shown sums."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape[1] == 0:
+        return np.zeros((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    out = a[:, :1] * b[:1, :]
+    for k in range(1, a.shape[1]):
+        out += a[:, k:k + 1] * b[k:k + 1, :]
+    return out
+
+
 def _forward(params: dict, x, hidden: str, output: str):
     """(a, h, a', y) for the samples in the rows of x, in the dtype of the arrays given."""
-    a1 = x @ params["W"].T
+    a1 = _product(x, params["W"].T)
     if "b1" in params:
         a1 = a1 + params["b1"]
     h = _activate(hidden, a1)
-    a2 = h @ params["U"].T
+    a2 = _product(h, params["U"].T)
     if "b2" in params:
         a2 = a2 + params["b2"]
     return a1, h, a2, _activate(output, a2)
@@ -349,10 +363,10 @@ def backward(net: Network, x, t, loss: str = "l2") -> Pass:
         dy = _loss_slope(y, t, loss)
         fy = _slope(net.output_activation, a2, y)
         d2 = dy * fy
-        dh = d2 @ net.w2
+        dh = _product(d2, net.w2)
         fh = _slope(net.activation, a1, h)
         d1 = dh * fh
-        g = {"W": d1.T @ x / n, "U": d2.T @ h / n}
+        g = {"W": _product(d1.T, x) / n, "U": _product(d2.T, h) / n}
         if net.b1 is not None:
             g["b1"] = d1.sum(axis=0) / n
         if net.b2 is not None:
