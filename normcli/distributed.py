@@ -72,8 +72,12 @@ class Cluster:
         self._local = None
         try:
             if address is None:
+                import logging
+
+                # its workers' logs would reach this terminal: a failed partition is reported once, by normcli
                 self._local = distributed.LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1,
-                                                       processes=True, host="127.0.0.1", dashboard_address=None)
+                                                       processes=True, host="127.0.0.1", dashboard_address=None,
+                                                       silence_logs=logging.CRITICAL)
                 address = self._local.scheduler_address
             self.client = distributed.Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
@@ -333,16 +337,115 @@ def reduce(spec, orders: Sequence[float], cluster: Cluster, part_bytes: int = PA
     run = uuid.uuid4().hex  # task keys of this run only: never a result of another
     futures = [client.submit(reduce_part, p, spec_for_workers(spec), the_plan.layouts.get(p.path, (None,))[0],
                              tuple(orders), None, paired, key=f"normcli-part-{i}-{run}") for i, p in enumerate(parts)]
-    _raise_first_error(futures, parts, the_plan, spec, client, orders, paired)
-    level = futures
-    while len(level) > 1:  # a tree: pairs merged on the workers, only the root comes back
-        level = [client.submit(_merge, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 2)]
-    total = level[0].result() if level else None
+    _raise_first_error(futures, parts, the_plan, client,
+                       lambda part, layout, line: client.submit(reduce_part, part, spec_for_workers(spec), layout,
+                                                                tuple(orders), line, paired, pure=False))
+    total = _tree(client, _merge, futures)
     if total is None or total[0] is None:
         raise InputError(f"{spec.file!r} holds no data rows")
     accs, omitted, _ = total
     return the_plan.names, accs, {n: c for n, c in zip(the_plan.names, omitted) if c}
+
+
+def _tree(client, merge, futures, *args):
+    """The futures merged pairwise on the workers, neighbours with neighbours (input order kept); the root's value."""
+    level = futures
+    while len(level) > 1:
+        level = [client.submit(merge, *args, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    return level[0].result() if level else None
+
+
+def reduce_with(spec, reducer, cluster: Cluster, the_plan: Plan | None = None, part_bytes: int = PART_BYTES):
+    """(plan, merged state, rows omitted, rows read) of ``reducer`` (see :mod:`normcli.core.mergeable`) over
+    ``spec``'s files; under --nan omit a row with a missing or non-finite value goes whole."""
+    the_plan = the_plan or plan(spec, part_bytes)
+    client = cluster.client
+    parts = the_plan.parts
+    run = uuid.uuid4().hex
+    work = spec_for_workers(spec)
+    futures = [client.submit(reduce_part_with, p, work, the_plan.layouts.get(p.path, (None,))[0], reducer, None,
+                             key=f"normcli-{type(reducer).__name__}-{i}-{run}") for i, p in enumerate(parts)]
+    _raise_first_error(futures, parts, the_plan, client,
+                       lambda part, layout, line: client.submit(reduce_part_with, part, work, layout, reducer, line,
+                                                                pure=False))
+    total = _tree(client, _merge_with, futures, reducer)
+    if total is None:
+        return the_plan, reducer.start(), 0, 0
+    return the_plan, *total
+
+
+def reduce_part_with(part: Partition, spec, layout, reducer, first_line: int | None = None):
+    """(the reducer's state of ``part``, rows omitted, rows read)."""
+    import numpy as np
+
+    blocks, _ = _part_blocks(part, spec, layout, first_line)
+    state, omitted, rows = reducer.start(), 0, 0
+    for block in blocks:
+        block = np.atleast_2d(block.T).T if block.ndim == 1 else block
+        rows += block.shape[0]
+        if spec.nan == "omit":
+            whole = np.isfinite(block).all(axis=1)
+            if not whole.all():
+                omitted += int(block.shape[0] - whole.sum())
+                block = block[whole]
+        state = reducer.add(state, block)
+    return state, omitted, rows
+
+
+def _merge_with(reducer, a, b):
+    return reducer.merge(a[0], b[0]), a[1] + b[1], a[2] + b[2]
+
+
+def rows(spec, orders: Sequence[float], kind: str, cluster: Cluster, part_bytes: int = PART_BYTES):
+    """norm --rows: each partition's row norms computed on a worker; yields (first row, columns, flags) in input
+    order, each partition as soon as it and those before it are done."""
+    from .core import norms
+
+    the_plan = plan(spec, part_bytes)
+    client = cluster.client
+    work = spec_for_workers(spec)
+    run = uuid.uuid4().hex
+    futures = [client.submit(_rows_part, p, work, the_plan.layouts.get(p.path, (None,))[0], tuple(orders), kind,
+                             None, key=f"normcli-rows-{i}-{run}") for i, p in enumerate(the_plan.parts)]
+
+    def blocks():
+        first = 1
+        for i, future in enumerate(futures):
+            if future.status == "error" or not future.done():
+                import distributed as dd
+
+                dd.wait([future])
+            if future.status == "error":
+                _raise_first_error(futures[i:i + 1], the_plan.parts[i:i + 1], the_plan, client,
+                                   lambda part, layout, line: client.submit(_rows_part, part, work, layout,
+                                                                            tuple(orders), kind, line, pure=False))
+            count, cols, flags = future.result()
+            futures[i] = None  # its rows are written: let the cluster forget them
+            if count:
+                yield first, cols, flags
+                first += count
+        if first == 1:
+            raise InputError(f"{spec.file!r} holds no data rows")
+
+    return norms.computed_rows_table(blocks(), orders, kind)
+
+
+def _rows_part(part: Partition, spec, layout, orders, kind: str, first_line: int | None = None):
+    """(rows, columns, flags) of one partition's row norms (--nan omit: the non-finite cells left out)."""
+    import numpy as np
+
+    from .core import norms
+
+    blocks, _ = _part_blocks(part, spec, layout, first_line)
+    data = [np.atleast_2d(b.T).T if b.ndim == 1 else b for b in blocks]
+    data = [b for b in data if b.shape[0]]
+    if not data:
+        return 0, [], []
+    block = np.concatenate(data) if len(data) > 1 else data[0]
+    keep = np.isfinite(block) if spec.nan == "omit" and not np.isfinite(block).all() else None
+    cols, flags = norms.row_columns(block, keep, orders, kind)
+    return block.shape[0], cols, flags
 
 
 def spec_for_workers(spec):
@@ -354,7 +457,7 @@ def spec_for_workers(spec):
     return replace(spec, progress=None, note=None, stdin=None, engine=Engine(reader, 1))
 
 
-def _raise_first_error(futures, parts, the_plan, spec, client, orders, paired: bool = False) -> None:
+def _raise_first_error(futures, parts, the_plan, client, resubmit) -> None:
     """Wait for every partition; the first one (in file order) that failed raises, naming the true line."""
     import distributed
 
@@ -369,8 +472,7 @@ def _raise_first_error(futures, parts, the_plan, spec, client, orders, paired: b
             before = [client.submit(_count_lines, Partition(part.path, "text", s, min(s + PART_BYTES, part.start)),
                                     pure=False) for s in range(start, part.start, PART_BYTES)]
             line = first + sum(f.result() for f in before)
-            retry = client.submit(reduce_part, part, spec_for_workers(spec), layout, tuple(orders), line, paired,
-                                  pure=False)
+            retry = resubmit(part, layout, line)
             retry.result()  # raises the InputError with the file's own line number
             raise InputError(f"{part.name!r}: bad data in bytes {part.start} to {part.stop}")
         if isinstance(exc, NormcliError):
@@ -380,3 +482,167 @@ def _raise_first_error(futures, parts, the_plan, spec, client, orders, paired: b
 
 def _listed(names) -> str:
     return ", ".join(repr(n) for n in names)
+
+
+# --------------------------------------------------------------------------
+# compare-models (on the client: the passes, then core decides)
+# --------------------------------------------------------------------------
+def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, baseline: str | None,
+            loss: str | None, confidence: float, replicates: int | None, seed: int, horizon: int,
+            part_bytes: int = PART_BYTES):
+    """(Comparison, rows omitted) of the models in ``spec``'s files, in the passes of
+    :mod:`normcli.core.mergeable`. Up to ``compare.RESAMPLE_LIMIT`` rows the rows are gathered and compared
+    by the local code itself (the same numbers to the bit)."""
+    from .core import compare as cmp
+    from .core import mergeable
+
+    the_plan = plan(spec, part_bytes)
+    names = list(the_plan.names)
+    t = None
+    if truth is not None:
+        if truth not in names:
+            raise UsageError(f"--truth {truth!r} is not one of the selected columns ({_listed(names)}); with "
+                             "--engine dask select it too (-c)")
+        t = names.index(truth)
+        names.pop(t)
+    if not names:
+        raise UsageError("no model columns: every selected column is the truth")
+    if horizon > 1:
+        raise UsageError("--horizon above 1 runs on --engine local (its autocovariances span partitions)")
+    available = [m for m in cmp.METRICS if t is not None or m not in cmp.TRUTH_METRICS]
+    chosen = list(shown) if shown else available
+    wanted = chosen if sort_by in chosen else [*chosen, sort_by]
+    _, first, omitted, _ = reduce_with(spec, mergeable.ErrorPass(len(names), t, "median|e|" in wanted), cluster,
+                                       the_plan)
+    n = first.n
+    if n == 0:
+        raise InputError(f"{spec.file!r} holds no data rows")
+    if n <= cmp.RESAMPLE_LIMIT:
+        import numpy as np
+
+        _, rows, _, _ = reduce_with(spec, mergeable.GatherPass(), cluster, the_plan)
+        table = np.concatenate(rows.blocks) if rows.blocks else np.empty((0, len(the_plan.names)))
+        e, y = mergeable.errors_of(table, t)
+        return cmp.compare(names, e, y, shown=shown, sort_by=sort_by, baseline=baseline, loss=loss,
+                           confidence=confidence, replicates=replicates, seed=seed, horizon=horizon), omitted
+    if replicates is not None:
+        raise UsageError(f"--bootstrap B resamples all {n} rows B times: on --engine dask the interval is the "
+                         "large-sample one from the exact moments; leave --bootstrap out, or use --engine local")
+    medians = spread = None
+    if "median|e|" in wanted:
+        ranks = mergeable.median_wanted(n)
+        located = [mergeable.median_bins(b, ranks) for b in first.median_bins]
+        _, fine, _, _ = reduce_with(spec, mergeable.MedianPass(t, tuple(c for c, _ in located)), cluster, the_plan)
+        medians = [mergeable.median_value(f, ranks, c, below) for f, (c, below) in zip(fine, located)]
+    if "R^2" in wanted:
+        _, acc, _, _ = reduce_with(spec, mergeable.SpreadPass(t, float(first.ysum / n)), cluster, the_plan)
+        spread = acc.evaluate(2.0).value
+    values = dict(zip(names, mergeable.metric_values(first, wanted, medians, spread)))
+    ranks = cmp.rank([values[m][sort_by] for m in names], sort_by)
+    loss = loss or cmp.default_loss(sort_by)
+    result = cmp.Comparison(names, n, chosen, values, sort_by, ranks, loss=loss, confidence=confidence)
+    if len(names) == 1:
+        result.notes.append("one model: metrics only (the tests need two or more)")
+        return result, omitted
+    ref = cmp.reference(result, baseline)
+    if ref is None:
+        return result, omitted
+    others = tuple(j for j in range(len(names)) if j != ref)
+    scales = tuple(mergeable.difference_scale(first, loss, j, ref) for j in others)
+    shift = 0 if n <= mergeable.EXACT_RANKS else mergeable.COARSE_SHIFT
+    _, diffs, _, _ = reduce_with(spec, mergeable.DifferencePass(t, loss, ref, others, scales, shift), cluster,
+                                 the_plan)
+    alpha = 1 - confidence
+    tested = [mergeable.paired_tests(diffs, col, n, scales[col], shift, alpha) for col in range(len(others))]
+    heavy = [col for col, (_, dm, _, interval) in enumerate(tested) if interval is None and dm.p is not None]
+    if heavy:  # as the local engine, resampled (with B bounded by the same budget), but where the rows are
+        b = cmp.DEFAULT_BOOTSTRAP
+        note = ""
+        if n * b > cmp.RESAMPLE_BUDGET:
+            b = max(200, cmp.RESAMPLE_BUDGET // n)
+            note = " (fewer than 2000 to bound the time)"
+        pick = tuple(others[col] for col in heavy)
+        _, state, _, _ = reduce_with(spec, mergeable.PoissonPass(t, loss, ref, pick, tuple(scales[c] for c in heavy),
+                                                                 b, seed), cluster, the_plan)
+        for col, interval in zip(heavy, mergeable.poisson_intervals(state, [scales[c] for c in heavy], alpha, b,
+                                                                    note)):
+            tested[col] = (*tested[col][:3], interval)
+    for col, j in enumerate(others):
+        mean, dm, wx, interval = tested[col]
+        result.pairs.append(cmp.Pair(names[j], names[ref], mean, interval, dm, wx))
+    return cmp.judged(result), omitted
+
+
+# --------------------------------------------------------------------------
+# regstep --data (each step one reduction over rows held by the workers)
+# --------------------------------------------------------------------------
+class LinearData:
+    """A linear model's rows (X, y) loaded once into the workers' memory, partition by partition (the client
+    sends the file list, never the data); calling it with (w, b) gives the merged sums of the residual
+    r = Xw + b - y that a full-batch gradient step needs: (n, sum r^2, X^T r, sum r)."""
+
+    def __init__(self, spec, target: str, cluster: Cluster, part_bytes: int = PART_BYTES) -> None:
+        the_plan = plan(spec, part_bytes)
+        if target not in the_plan.names:
+            raise UsageError(f"--target {target!r} is not one of the columns ({_listed(the_plan.names)})")
+        self.names = [n for n in the_plan.names if n != target]
+        if not self.names:
+            raise UsageError("--data needs at least one feature column besides --target")
+        self.features = len(self.names)
+        t = the_plan.names.index(target)
+        client = self.client = cluster.client
+        work = spec_for_workers(spec)
+        run = uuid.uuid4().hex
+        self.parts = [client.submit(_load_linear, p, work, the_plan.layouts.get(p.path, (None,))[0], t, None,
+                                    key=f"normcli-linear-{i}-{run}") for i, p in enumerate(the_plan.parts)]
+        _raise_first_error(self.parts, the_plan.parts, the_plan, client,
+                           lambda part, layout, line: client.submit(_load_linear, part, work, layout, t, line,
+                                                                    pure=False))
+        counts = _tree(client, _add, [client.submit(_linear_counts, f, pure=False) for f in self.parts])
+        self.rows, self.omitted = counts
+        if self.rows == 0:
+            raise InputError(f"{spec.file!r} holds no data rows")
+
+    def __call__(self, w, b):
+        futures = [self.client.submit(_residual_sums, f, w, b, pure=False) for f in self.parts]
+        return _tree(self.client, _add, futures)
+
+
+def _load_linear(part: Partition, spec, layout, target: int, first_line: int | None = None):
+    """(X C-contiguous, y, rows omitted) of one partition; --nan omit drops a row whole."""
+    import numpy as np
+
+    blocks, _ = _part_blocks(part, spec, layout, first_line)
+    data = [np.atleast_2d(b.T).T if b.ndim == 1 else b for b in blocks]
+    data = [b for b in data if b.shape[0]]
+    block = np.concatenate(data) if data else np.empty((0, 0))
+    omitted = 0
+    if spec.nan == "omit" and block.size:
+        whole = np.isfinite(block).all(axis=1)
+        omitted = int(block.shape[0] - whole.sum())
+        block = block[whole]
+    if block.shape[0] == 0:
+        return np.empty((0, 0)), np.empty(0), omitted
+    return np.ascontiguousarray(np.delete(block, target, axis=1)), np.ascontiguousarray(block[:, target]), omitted
+
+
+def _linear_counts(loaded):
+    return loaded[0].shape[0], loaded[2]
+
+
+def _residual_sums(loaded, w, b):
+    import numpy as np
+
+    X, y, _ = loaded
+    if X.shape[0] == 0:
+        return 0, 0.0, np.zeros_like(w), 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = X @ w
+        if b is not None:
+            r += b
+        r -= y
+        return X.shape[0], float(np.dot(r, r)), X.T @ r, float(r.sum())
+
+
+def _add(a, b):
+    return tuple(x + y for x, y in zip(a, b))

@@ -321,11 +321,16 @@ def column_pair(spec):
     from . import inputs
 
     names, table, omitted = inputs.read_table(spec)
-    if table.shape[1] != 2:
-        listed = ", ".join(repr(n) for n in names)
-        raise UsageError(f"dist needs two columns (A and B); the input has {table.shape[1]} ({listed}): "
-                         "select two with --column, or use --pairwise")
+    two_columns(names)
     return names, table[:, 0], table[:, 1], omitted
+
+
+def two_columns(names) -> None:
+    """``dist`` on a table: A and B, the two selected columns (else a usage error naming them)."""
+    if len(names) != 2:
+        listed = ", ".join(repr(n) for n in names)
+        raise UsageError(f"dist needs two columns (A and B); the input has {len(names)} ({listed}): "
+                         "select two with --column, or use --pairwise")
 
 
 def sampled_function(spec, x: str):

@@ -155,7 +155,7 @@ def test_the_command_line_gives_the_local_answer(run, cluster, data):
         assert json.loads(remote.stdout)["rows"][0]["matrix"] == "20000x" + str(
             3 if "d.csv" in args else 2)
         assert ulps(json.loads(remote.stdout)["rows"][0]["fro"], json.loads(local.stdout)["rows"][0]["fro"]) <= 1
-    refused = run(["norm", "--rows", "-f", "d.csv", "--engine", "dask", "--scheduler", address])
+    refused = run(["norm", "--matrix", "nuc", "-f", "d.csv", "--engine", "dask", "--scheduler", address])
     assert refused.exit_code == 2 and "--engine dask reduces columns" in refused.stderr
     lonely = run(["norm", "-f", "d.csv", "--scheduler", address])
     assert lonely.exit_code == 2 and "give --engine dask too" in lonely.stderr
@@ -177,3 +177,129 @@ def test_frobenius_under_nan_omit_drops_rows_whole_as_the_local_engine(run, clus
                   "--scheduler", address])
     assert remote.exit_code == local.exit_code == 0, remote.stderr
     assert remote.stdout == local.stdout and "100x2" in local.stdout
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(4)
+    n = 24_000
+    y = rng.standard_normal(n) * 3 + 10
+    table = np.column_stack([y + rng.standard_normal(n), y + rng.standard_normal(n) * 1.03 + 0.02,
+                             y + rng.standard_t(4, n) * 0.8, y])
+    np.savetxt("m.csv", table, delimiter=",", header="a,b,c,y", comments="", fmt="%.17g")
+    pq.write_table(pa.table(dict(zip("abcy", table.T))), "m.parquet", row_group_size=5000)
+    return table
+
+
+@pytest.mark.parametrize("sort_by,truth", [("MAE", "y"), ("median|e|", "y"), ("RMSE", None), ("R^2", "y")])
+def test_compare_models_in_partitions_decides_as_the_local_engine(cluster, models, sort_by, truth):
+    from normcli.core import compare
+
+    columns = () if truth else ("a", "b", "c")
+    for name in ("m.csv", "m.parquet"):
+        spec = inputs.InputSpec(file=name, columns=columns)
+        assert len(distributed.plan(spec, 200_000).parts) >= 5
+        remote, omitted = distributed.compare(spec, cluster, truth, shown=None, sort_by=sort_by, baseline=None,
+                                              loss=None, confidence=0.95, replicates=None, seed=0, horizon=1,
+                                              part_bytes=200_000)
+        e = models[:, :3] - models[:, 3:] if truth else models[:, :3]
+        local = compare.compare(["a", "b", "c"], e, models[:, 3] if truth else None, sort_by=sort_by)
+        assert omitted == 0 and remote.ranks == local.ranks and remote.reference == local.reference
+        for m in local.values["a"]:
+            for model in "abc":
+                assert remote.values[model][m] == pytest.approx(local.values[model][m], rel=1e-13), (m, model)
+        for lp, rp in zip(local.pairs, remote.pairs):
+            assert (rp.model, rp.verdict) == (lp.model, lp.verdict)
+            assert rp.dm.p == pytest.approx(lp.dm.p, rel=1e-8) and rp.wilcoxon.p == pytest.approx(lp.wilcoxon.p,
+                                                                                                   rel=1e-10)
+            assert rp.wilcoxon.statistic == lp.wilcoxon.statistic
+            if lp.interval.method.startswith("resampled"):  # heavy tails: both resample, each its own way
+                assert "Poisson bootstrap" in rp.interval.method and "B = 1666" in rp.interval.method
+                width = lp.interval.high - lp.interval.low
+                assert abs(rp.interval.low - lp.interval.low) < 0.1 * width
+                assert abs(rp.interval.high - lp.interval.high) < 0.1 * width
+            else:
+                assert rp.interval.method == lp.interval.method
+                assert rp.interval.low == pytest.approx(lp.interval.low, rel=1e-8)
+
+
+def test_compare_models_and_dist_on_the_command_line(run, cluster, models, tmp_path):
+    address = cluster.client.scheduler.address
+    np.savetxt("small.csv", models[:300], delimiter=",", header="a,b,c,y", comments="", fmt="%.17g")
+    for args in (["-f", "m.csv", "--truth", "y"], ["-f", "small.csv", "--truth", "y", "--sort-by", "rmse"],
+                 ["-f", "m.parquet", "-c", "a", "-c", "b"]):
+        local = run(["compare-models", *args, "-o", "csv"])
+        remote = run(["compare-models", *args, "-o", "csv", "--engine", "dask", "--scheduler", address])
+        assert remote.exit_code == 0, remote.stderr
+        assert [r.split(",")[:2] + r.split(",")[-1:] for r in remote.stdout.splitlines()] == \
+            [r.split(",")[:2] + r.split(",")[-1:] for r in local.stdout.splitlines()]
+    for args in (["-f", "m.csv", "-c", "a", "-c", "y", "--p", "1", "--p", "2", "--p", "inf", "--p", "-1"],
+                 ["-f", "m.parquet", "-c", "b", "-c", "c"]):
+        local = run(["dist", *args, "-o", "csv"])
+        remote = run(["dist", *args, "-o", "csv", "--engine", "dask", "--scheduler", address])
+        assert remote.exit_code == 0, remote.stderr
+        for lv, rv in zip(local.stdout.split("\n")[1].split(",")[1:], remote.stdout.split("\n")[1].split(",")[1:]):
+            assert ulps(float(rv), float(lv)) <= 1
+    refused = run(["compare-models", "-f", "m.csv", "--bootstrap", "500", "--engine", "dask", "--scheduler", address])
+    assert refused.exit_code == 2 and "large-sample" in refused.stderr
+    refused = run(["dist", "-f", "m.csv", "--engine", "dask", "--scheduler", address])
+    assert refused.exit_code == 2 and "dist needs two columns" in refused.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n" + "1,2\n" * 20_000 + "1,x\n")
+    local = run(["compare-models", "-f", str(bad), "-o", "csv"])
+    remote = run(["compare-models", "-f", str(bad), "-o", "csv", "--engine", "dask", "--scheduler", address])
+    assert remote.exit_code == local.exit_code == 1 and remote.stderr == local.stderr
+
+
+@pytest.mark.parametrize("nan", ["error", "omit", "propagate"])
+def test_rows_come_back_in_input_order_as_the_local_engine(cluster, data, tmp_path, nan):
+    x = data.copy()
+    if nan != "error":
+        x[::13, 1] = np.nan
+    np.savetxt("r.csv", x, delimiter=",", header="a,b,c", comments="", fmt="%.17g")
+    pq.write_table(pa.table({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2]}), "r.parquet", row_group_size=3000)
+    orders = [1.0, 2.0, 0.0, float("inf")]
+    for name in ("r.csv", ("r.parquet", "r.csv")):
+        spec = inputs.InputSpec(file=name, nan=nan)
+        local = norms.rows_table(inputs.read_rows(spec), orders)
+        remote = distributed.rows(spec, orders, "norm", cluster, part_bytes=50_000)
+        lb, rb = list(local.batches), list(remote.batches)
+        assert len(rb) >= 7
+        assert np.array_equal(np.concatenate([b.columns[0] for b in lb]), np.concatenate([b.columns[0] for b in rb]),
+                              equal_nan=True)
+        firsts = [b.first for b in rb]
+        assert firsts[0] == 1 and firsts == sorted(firsts)
+        for j in range(len(orders)):
+            lv = np.concatenate([np.asarray(b.columns[j], dtype=float) for b in lb])
+            rv = np.concatenate([np.asarray(b.columns[j], dtype=float) for b in rb])
+            assert np.array_equal(lv, rv, equal_nan=True)
+
+
+def test_regstep_steps_on_rows_held_by_the_workers(run, cluster, tmp_path, monkeypatch):
+    from normcli.core import regularize as reg
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((6000, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(6000)
+    table = np.column_stack([X, y])
+    table[::101, 1] = np.nan
+    np.savetxt("lin.csv", table, delimiter=",", header="x1,x2,x3,y", comments="", fmt="%.17g")
+    spec = inputs.InputSpec(file="lin.csv", nan="omit")
+    rows = distributed.LinearData(spec, "y", cluster, part_bytes=30_000)
+    assert len(rows.parts) >= 8 and rows.omitted == 60 and rows.rows == 6000 - 60
+    keep = np.isfinite(table).all(axis=1)
+    penalty = reg.Penalty(l2=0.01, l1=0.001)
+    local = reg.iterate(np.zeros(3), 0.5, penalty, 40, data=(X[keep], y[keep]), intercept=True)
+    remote = reg.iterate(np.zeros(3), 0.5, penalty, 40, intercept=True, oracle=rows)
+    assert np.allclose(remote.w, local.w, rtol=1e-12, atol=0) and remote.b == pytest.approx(local.b, rel=1e-12)
+    assert [r.objective for r in remote.records] == pytest.approx([r.objective for r in local.records], rel=1e-12)
+    address = cluster.client.scheduler.address
+    args = ["regstep", "--data", "lin.csv", "--target", "y", "--nan", "omit", "--lr", "0.5", "--steps", "5",
+            "-o", "json"]
+    lo, re_ = run(args), run([*args, "--engine", "dask", "--scheduler", address])
+    assert re_.exit_code == lo.exit_code == 0, re_.stderr
+    assert json.loads(re_.stdout)["notes"] == json.loads(lo.stdout)["notes"]
+    refused = run([*args, "--solve", "--engine", "dask", "--scheduler", address])
+    assert refused.exit_code == 2 and "--solve" in refused.stderr

@@ -130,3 +130,10 @@ def omitted_observations(result, count: int, horizon: int) -> None:
     if horizon > 1:
         result.warnings.append(f"--nan omit removed {count} observation(s) from a series tested with "
                                f"--horizon {horizon}: the autocovariances are computed across the gaps")
+
+
+def refuse_scheduler_without_dask(opts) -> None:
+    from ..errors import UsageError
+
+    if opts.scheduler is not None and opts.engine != "dask":
+        raise UsageError("--scheduler is the address of a Dask cluster: give --engine dask too")

@@ -18,7 +18,8 @@ COMMAND = dict(
 )
 
 
-@shared("plot", "save", "file", "column", "by", "sort", "delimiter", "header", "nan", "output", "precision", "quiet")
+@shared("plot", "save", "file", "column", "by", "sort", "delimiter", "header", "nan", "engine", "scheduler", "output",
+        "precision", "quiet")
 def compare_models(
     model: texts("--model", "-m", help="NAME=VALUES: one model's errors inline (repeatable): --model A=-5,8,-3",
                  metavar="NAME=VALUES") = None,
@@ -75,6 +76,13 @@ def compare_models(
                              "name their column with --truth")
     spec = common.input_spec((), opts)
     common.refuse_sort_without_by(opts)
+    common.refuse_scheduler_without_dask(opts)
+    if opts.engine == "dask":
+        if model or opts.by or opts.plot or opts.save is not None:
+            raise UsageError("--engine dask compares the models of files (--file); --model, --by, --plot and "
+                             "--save run on --engine local")
+        return _distributed(spec, truth, opts, shown=shown, sort_by=sort, baseline=baseline, loss=loss,
+                            confidence=confidence, replicates=bootstrap, seed=seed, horizon=horizon)
     if opts.by:
         if model:
             raise UsageError("--by groups the rows of a table: give the errors with --file or stdin, not --model")
@@ -117,3 +125,18 @@ def compare_models(
         result.warnings.insert(0, guess)
     common.omitted_observations(result, omitted, horizon)
     common.show_pictures(result, opts)
+
+
+def _distributed(spec, truth, opts: Shared, **choices) -> None:
+    """--engine dask: the metrics and tests from passes over the files on the cluster."""
+    from .. import distributed
+    from ..core import compare
+
+    with distributed.Cluster(opts.scheduler) as cluster:
+        comparison, omitted = common.core_call(lambda: distributed.compare(spec, cluster, truth, **choices))
+    result = compare.comparison_result(comparison)
+    if not opts.column:
+        result.notes.append("--engine dask takes every column as a model (no index-like column is left out): "
+                            "choose them with -c")
+    common.omitted_observations(result, omitted, choices["horizon"])
+    common.show(result, opts)

@@ -29,7 +29,8 @@ ByOpt = Annotated[
 ]
 
 
-@shared("file", "column", "delimiter", "header", "nan", "sort", "output", "precision", "quiet")
+@shared("file", "column", "delimiter", "header", "nan", "engine", "scheduler", "sort", "output", "precision",
+        "quiet")
 def dist(
     values: Annotated[
         Optional[list[str]],
@@ -69,6 +70,10 @@ def dist(
         result = common.core_call(distances.pairwise_result, names, table, order_list[0], hamming, side)
         common.omitted_rows(result, omitted)
         return common.show(result, opts)
+    common.refuse_scheduler_without_dask(opts)
+    if opts.engine == "dask" and (pairwise or by or values or hamming):
+        raise UsageError("--engine dask gives ||A - B||_p of two columns of files; --pairwise, --by, --hamming "
+                         "and vectors given as arguments run on --engine local")
     if by:
         return _grouped(values, by, order_list, hamming, opts)
     if opts.sort:
@@ -83,11 +88,28 @@ def dist(
     else:
         if opts.file is None and not inputs.stdin_piped():
             raise UsageError("no input: give two vectors (normcli dist 1,2,3 4,6,8), or a file with two columns")
+        if opts.engine == "dask":
+            return _distributed(spec, order_list, opts)
         names, a, b, omitted = operands.column_pair(spec)
     if hamming:
         result = distances.hamming_result(a, b, names)
     else:
         result = common.core_call(distances.distance_result, a, b, order_list, names)
+    common.omitted_rows(result, omitted)
+    common.show(result, opts)
+
+
+def _distributed(spec, order_list, opts: Shared) -> None:
+    """--engine dask: the differences of the two columns reduced partition by partition on the cluster."""
+    from .. import distributed, operands
+    from ..core import distances, mergeable
+
+    with distributed.Cluster(opts.scheduler) as cluster:
+        the_plan = distributed.plan(spec)
+        operands.two_columns(the_plan.names)
+        _, (acc, overflowed), omitted, _ = distributed.reduce_with(spec, mergeable.DistancePass(tuple(order_list)),
+                                                                   cluster, the_plan)
+    result = common.core_call(distances.accumulated_distance_result, acc, overflowed, order_list, the_plan.names)
     common.omitted_rows(result, omitted)
     common.show(result, opts)
 

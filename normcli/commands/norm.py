@@ -39,11 +39,10 @@ def norm(
     if opts.by and (matrix is not None or opts.rows or transform is not None or opts.engine == "dask"):
         raise UsageError("--by gives one result per group of rows; it cannot be combined with --matrix, --rows, "
                          "--transform or --engine dask")
-    if opts.engine == "dask" and ((matrix is not None and matrix != "fro") or opts.rows or transform is not None):
-        raise UsageError("--engine dask reduces columns (and --matrix fro); the other --matrix norms, --rows and "
+    if opts.engine == "dask" and ((matrix is not None and matrix != "fro") or transform is not None):
+        raise UsageError("--engine dask reduces columns and rows (and --matrix fro); the other --matrix norms and "
                          "--transform run on --engine local")
-    if opts.scheduler is not None and opts.engine != "dask":
-        raise UsageError("--scheduler is the address of a Dask cluster: give --engine dask too")
+    common.refuse_scheduler_without_dask(opts)
     if matrix is not None:
         if p or power or mean or opts.rows or transform:
             raise UsageError("--matrix cannot be combined with --p, --power, --mean, --rows or --transform")
@@ -61,6 +60,8 @@ def norm(
         raise UsageError("--power needs a finite p: ||x||_inf^inf is not defined")
     if transform is not None:
         return _transformed(spec, transform, order_list, kind, opts)
+    if opts.rows and opts.engine == "dask":
+        return _distributed_rows(spec, order_list, kind, opts)
     if opts.rows:
         return common.show(norms.rows_table(inputs.read_rows(spec), order_list, kind), opts)
     if opts.by:
@@ -100,6 +101,14 @@ def _distributed(spec, order_list, kind: str, opts: Shared) -> None:
     result = common.core_call(norms.accumulators_table, names, accs, order_list, kind)
     common.omitted_values(result, omitted)
     common.show(result, opts)
+
+
+def _distributed_rows(spec, order_list, kind: str, opts: Shared) -> None:
+    """--rows --engine dask: each partition's rows on a worker, written in input order as they finish."""
+    from .. import distributed
+
+    with distributed.Cluster(opts.scheduler) as cluster:
+        common.show(distributed.rows(spec, order_list, kind, cluster), opts)
 
 
 def _distributed_frobenius(spec, opts: Shared) -> None:

@@ -19,7 +19,8 @@ COMMAND = dict(
 )
 
 
-@shared("save", "column", "delimiter", "header", "nan", "output", "precision", "quiet")
+@shared("save", "column", "delimiter", "header", "nan", "engine", "scheduler", "output", "precision",
+        "quiet")
 def regstep(
     values: Annotated[
         Optional[list[str]],
@@ -143,6 +144,10 @@ def _check(values, weights, grad, data, target, intercept, solve, l1, steps, eve
         raise UsageError("--every sets the rows of the trajectory of --steps N (N > 1)")
     if (plot or opts.save is not None) and steps == 1:
         raise UsageError("--plot and --save draw the trajectory of --steps N (N > 1)")
+    common.refuse_scheduler_without_dask(opts)
+    if opts.engine == "dask" and (data is None or data == "-" or solve or plot or opts.save is not None):
+        raise UsageError("--engine dask steps on the rows of a --data file held by the workers; --grad, stdin, "
+                         "--solve, --plot and --save run on --engine local")
 
 
 def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, solve, drawing, opts: Shared):
@@ -152,6 +157,8 @@ def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, so
     from ..core import regularize as reg
 
     spec = common.input_spec((), opts, file=data)
+    if opts.engine == "dask":
+        return _distributed(w, spec, target, intercept, lr, penalty, steps, record, opts)
     features, X, y, omitted = operands.linear_data(spec, target)
     start, b = operands.start_weights(w, X.shape[1], intercept)
     traj = common.core_call(lambda: reg.iterate(start, lr, penalty, steps, record, data=(X, y), intercept=intercept,
@@ -173,3 +180,25 @@ def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, so
         result.pictures = pictures.trajectory_pictures(drawn)
     return result
 
+
+
+def _distributed(w, spec, target, intercept, lr, penalty, steps, record, opts: Shared):
+    """--data --engine dask: the rows stay on the workers; each step's gradient is one reduction there."""
+    from .. import distributed, operands
+    from ..core import regularize as reg
+
+    with distributed.Cluster(opts.scheduler) as cluster:
+        rows = distributed.LinearData(spec, target, cluster)
+        start, b = operands.start_weights(w, rows.features, intercept)
+        traj = common.core_call(lambda: reg.iterate(start, lr, penalty, steps, record, intercept=intercept, b=b,
+                                                    oracle=rows))
+    ib = None if traj.b is None else (traj.final_b_before, traj.final_b_grad, traj.b)
+    if steps == 1:
+        result = reg.step_result(traj.final, penalty, lr, rows.names, traj.final_loss_before,
+                                 traj.final_loss_after, ib, None)
+    else:
+        result = reg.trajectory_result(traj, penalty, lr, rows.names, None)
+    common.omitted_rows(result, rows.omitted, " of --data")
+    if w is None:
+        result.notes.insert(0, "starting from w = 0 (no --weights given)")
+    return result

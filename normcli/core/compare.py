@@ -501,10 +501,8 @@ def _large_sample(c0: np.ndarray, scale: float, alpha: float, block: int) -> Int
     n = c0.size
     dbar = _mean(c0)
     m2, m3, m4 = _moments(c0, dbar, (2, 3, 4))
-    zs = (normal_ppf(alpha / 2), normal_ppf(1 - alpha / 2))
-    if m2 == 0:
-        return Interval(dbar * scale, dbar * scale, "the differences are constant: a zero-width interval")
-    if block > 1:
+    if m2 != 0 and block > 1:
+        zs = (normal_ppf(alpha / 2), normal_ppf(1 - alpha / 2))
         c = c0 - dbar
         lrv = m2 + 2 * sum(float(np.dot(c[k:], c[:-k])) / n for k in range(1, block))
         if not lrv > 0:
@@ -513,6 +511,16 @@ def _large_sample(c0: np.ndarray, scale: float, alpha: float, block: int) -> Int
         return Interval((dbar + se * zs[0]) * scale, (dbar + se * zs[1]) * scale,
                         f"large-sample interval (n = {n} > {RESAMPLE_LIMIT}): normal, with the long-run variance "
                         f"of the DM test (autocovariances up to lag {block - 1})")
+    return large_sample_interval(n, dbar, m2, m3, m4, scale, alpha)
+
+
+def large_sample_interval(n: int, dbar: float, m2: float, m3: float, m4: float, scale: float,
+                          alpha: float) -> Interval | None:
+    """The Cornish-Fisher interval from the mean and central moments m_k = (1/n) sum (d - dbar)^k of d / scale,
+    or None when the tails are too heavy for it (see :func:`bootstrap_intervals`)."""
+    zs = (normal_ppf(alpha / 2), normal_ppf(1 - alpha / 2))
+    if m2 == 0:
+        return Interval(dbar * scale, dbar * scale, "the differences are constant: a zero-width interval")
     g = m3 / (m2 ** 1.5 * math.sqrt(n))
     kurt = (m4 / (m2 * m2) - 3) / n
     if abs(g) > HEAVY_SKEW or kurt > HEAVY_KURTOSIS:
@@ -625,17 +633,9 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
     if k == 1:
         result.notes.append("one model: metrics only (the tests need two or more)")
         return result
-    if baseline is not None:
-        if baseline not in names:
-            raise CoreError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
-        ref = names.index(baseline)
-    else:
-        ranked = [j for j in range(k) if ranks[j] is not None]
-        if not ranked:
-            result.notes.append(f"no model has a finite {sort_by}: no tests")
-            return result
-        ref = min(ranked, key=lambda j: (ranks[j], j))
-    result.reference = names[ref]
+    ref = reference(result, baseline)
+    if ref is None:
+        return result
     others = [j for j in range(k) if j != ref]
     # One column of losses at a time (10^7 observations: 80 MB each), the differences column-major.
     ref_loss = losses(e[:, ref], loss, truth)
@@ -664,13 +664,36 @@ def compare(names: Sequence[str], errors, truth=None, *, shown: Sequence[str] | 
                    "a loss or a loss difference is beyond the float64 range")
             dm = wx = PairedTest(None, None, "", why)
         result.pairs.append(Pair(names[j], names[ref], _mean(d), intervals[col], dm, wx))
+    return judged(result)
+
+
+def reference(result: Comparison, baseline: str | None) -> int | None:
+    """The index of the model the others are tested against (set as ``result.reference``); None, with a
+    note, when no model has a finite ranking metric."""
+    names, ranks = result.names, result.ranks
+    if baseline is not None:
+        if baseline not in names:
+            raise CoreError(f"--baseline {baseline!r} is not one of the models ({', '.join(names)})")
+        ref = names.index(baseline)
+    else:
+        ranked = [j for j in range(len(names)) if ranks[j] is not None]
+        if not ranked:
+            result.notes.append(f"no model has a finite {result.sort_by}: no tests")
+            return None
+        ref = min(ranked, key=lambda j: (ranks[j], j))
+    result.reference = names[ref]
+    return ref
+
+
+def judged(result: Comparison) -> Comparison:
+    """The pairs' Holm-adjusted p-values (more than one pair) and their verdicts."""
     if len(result.pairs) > 1:
         for attr, src in (("dm_holm", "dm"), ("wilcoxon_holm", "wilcoxon")):
             adjusted = holm([getattr(p, src).p for p in result.pairs])
             for p, a in zip(result.pairs, adjusted):
                 setattr(p, attr, a)
     for p in result.pairs:
-        p.verdict, p.sentence = _verdict(p, 1 - confidence, len(result.pairs) > 1)
+        p.verdict, p.sentence = _verdict(p, 1 - result.confidence, len(result.pairs) > 1)
     return result
 
 

@@ -258,6 +258,28 @@ def distance_result(a, b, orders: Sequence[float], names: Sequence[str] = ("A", 
     return result
 
 
+def accumulated_distance_result(acc, overflowed: int, orders: Sequence[float],
+                                names: Sequence[str] = ("A", "B")) -> Result:
+    """:func:`distance_result` from the merged accumulator of the differences (a partitioned input).
+
+    ``overflowed`` differences a_i - b_i are beyond the float64 range: every distance of p > 0 is then
+    too (inf, with the note); p < 0 needs those differences themselves (the local reduction)."""
+    orders = [_order(p) for p in orders]
+    if overflowed and any(p < 0 for p in orders):
+        raise CoreError(f"{overflowed} difference(s) a_i - b_i overflow float64; p < 0 needs them reduced as "
+                        "halves: use --engine local")
+    first, second = names
+    name = order_name(orders[0]) if len(orders) == 1 else "p"
+    title = (f"L{name} distance ||{first} - {second}||_{name}" if len(orders) == 1 else
+             f"Lp distances ||{first} - {second}||_p, p = {', '.join(order_name(p) for p in orders)}")
+    result = Result(title, [column_name(p, "norm") for p in orders], label="vectors",
+                    notes=_distance_notes(orders))
+    over = Outcome(math.inf, "the result exceeds the float64 range (about 1.8e308)")
+    _add_outcomes(result, f"{first} - {second}", orders,
+                  lambda p: over if overflowed and p > 0 and not acc.nans else acc.evaluate(p), "")
+    return result
+
+
 def _add_outcomes(result: Result, label: str, orders: Sequence[float], compute, where: str) -> None:
     """Append the row (label, compute(p) for each order) to ``result``; out-of-range notes become warnings."""
     row = [label]

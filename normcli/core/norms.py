@@ -938,20 +938,33 @@ def rows_table(blocks: Iterable, orders: Sequence[float], kind: str = "norm") ->
     ``blocks`` yields objects with ``first`` (1-based row number), ``data``
     (2-D array) and ``keep`` (mask or None), as ``inputs.read_rows`` does.
     """
+    return computed_rows_table(((b.first, *row_columns(b.data, b.keep, orders, kind)) for b in blocks), orders, kind)
+
+
+def row_columns(data: np.ndarray, keep, orders: Sequence[float], kind: str = "norm") -> tuple[list, list]:
+    """(one column of results per order, one mask per order of the rows whose result left the float64 range)."""
+    cols, flagged = [], []
+    for p in orders:
+        values, flags = row_norms(data, p, kind, keep)
+        flagged.append(flags)
+        cols.append(values if not (p == 0 and kind != "mean") else count_column(values))
+    return cols, flagged
+
+
+def computed_rows_table(computed: Iterable, orders: Sequence[float], kind: str = "norm") -> Result:
+    """:func:`rows_table` from blocks already computed: (first row, columns, flags) from :func:`row_columns`,
+    in input order (a partitioned input computes them where its rows are)."""
     result = Result(_title(orders, kind) + " of each row", [column_name(p, kind) for p in orders], label="row",
                     notes=order_notes(orders, kind))
 
     def batches():
-        for block in blocks:
-            cols = []
-            for p in orders:
-                values, flags = row_norms(block.data, p, kind, block.keep)
+        for first, cols, flagged in computed:
+            for p, flags in zip(orders, flagged):
                 for i in np.flatnonzero(flags):
                     result.warnings.append(
-                        f"{column_name(p, kind)} of row {block.first + i}: the result is outside the float64 range"
+                        f"{column_name(p, kind)} of row {first + i}: the result is outside the float64 range"
                     )
-                cols.append(values if not (p == 0 and kind != "mean") else count_column(values))
-            yield ColumnBatch(block.first, cols)
+            yield ColumnBatch(first, cols)
 
     result.batches = batches()
     return result

@@ -734,7 +734,7 @@ def _diverged(k: int, objective: float, last: Record | None, last_w, weights_bad
 
 
 def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=None, data=None,
-            intercept: bool = False, b: float | None = None) -> Trajectory:
+            intercept: bool = False, b: float | None = None, oracle=None) -> Trajectory:
     """Run ``steps`` regularized updates and record the objective along the way.
 
     Parameters
@@ -757,6 +757,11 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
         With data: also fit an unpenalized intercept.
     b : float, optional
         Its starting value (default 0).
+    oracle : callable, optional
+        Instead of ``data``, for data held elsewhere (a cluster's workers):
+        ``oracle(w, b)`` returns (n, sum r_i^2, X^T r, sum r_i) of the
+        residual r = Xw + b - y, sums that any partitioning of the rows
+        merges; ``oracle.features`` is the number of columns of X.
 
     Returns
     -------
@@ -795,9 +800,9 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
         raise CoreError(f"--steps must be a whole number >= 1, got {steps!r}")
     if every_i != every or every_i < 1:
         raise CoreError(f"--every must be a whole number >= 1, got {every!r}")
-    if grad is not None and data is not None:
+    if grad is not None and (data is not None or oracle is not None):
         raise CoreError("give either a fixed --grad or data, not both")
-    if intercept and data is None:
+    if intercept and data is None and oracle is None:
         raise CoreError("an intercept needs data (X, y)")
     if b is not None and not intercept:
         raise CoreError("a starting intercept b needs intercept=True")
@@ -809,6 +814,11 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
         n = X.shape[0]
         r = np.empty(n)
         XT = X.T
+        b = float(b or 0.0) if intercept else None
+    elif oracle is not None:
+        X = y = r = XT = None
+        if w.size != oracle.features:
+            raise CoreError(f"X has {oracle.features} column(s) but --weights has {w.size} value(s)")
         b = float(b or 0.0) if intercept else None
     else:
         X = y = r = XT = None
@@ -844,6 +854,10 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
                 r -= y
                 loss = _half_mean_square(r)
                 objective = loss + penalty._value_fast(w)
+            elif oracle is not None:
+                n, squares, xtr, rsum = oracle(w, b)
+                loss = squares / (2 * n)
+                objective = loss + penalty._value_fast(w)
             else:
                 objective = penalty._value_fast(w)
             weights_bad = not np.isfinite(w).all()
@@ -865,6 +879,8 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
             if X is not None:
                 g = XT @ r
                 g /= n
+            elif oracle is not None:
+                g = xtr / n
             if k == steps_i - 1:
                 final = _step_terms(w, g, lr, penalty)
                 loss_before = loss
@@ -872,7 +888,7 @@ def iterate(w, lr: float, penalty: Penalty, steps: int, every: int = 1, grad=Non
             else:
                 w = _update(w, g, lr, penalty)[0]
             if b is not None:
-                b_before, b_grad = b, float(r.mean())
+                b_before, b_grad = b, float(r.mean()) if oracle is None else rsum / n
                 b = b - lr * b_grad
     return Trajectory(records, final, w, b, steps_i, loss_before, loss, notes, b_before, b_grad)
 

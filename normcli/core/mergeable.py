@@ -1,0 +1,488 @@
+"""Mergeable reductions for compare-models and dist on partitioned data (the Dask engine).
+
+Each reduction is a small object with ``start()``, ``add(state, block)``
+and ``merge(a, b)``: a partition's blocks are added to a state on a
+worker, states are merged pairwise (in input order) and the client
+finishes. ``block`` is an (n, k) float64 array of the selected columns,
+finite rows only.
+
+compare-models takes three passes, each one reduction:
+
+1. :class:`ErrorPass`: per model, a :class:`~normcli.core.norms.NormAccumulator`
+   of the errors (L1, L2, MAE, MSE, RMSE, max|e|), their signed sum (bias)
+   and, with the truth, the sum of |e|/|y| (MAPE), the sum of y, and the
+   largest loss (which scales the differences in pass 3).
+2. :class:`MedianPass` (only when median|e| is asked for): exact selection.
+   A non-negative float64's bit pattern orders as the number does, so the
+   first pass already counts |e| by the top bits of its pattern; the bins
+   holding the middle ranks are then counted again by the whole pattern,
+   which gives the exact order statistics.
+3. :class:`DifferencePass`: per pair, the loss differences d scaled by a
+   power of two: their extended-precision sum (the mean), the central
+   moments m2, m3, m4 merged by Pebay's formulas (the Diebold-Mariano
+   variance and the bootstrap's cumulants), and a histogram of |d| by bit
+   pattern, signs apart, for the signed-rank test. The histogram is exact
+   (one bin per distinct |d|) up to :data:`EXACT_RANKS` differences; above
+   that it keeps the top 32 bits (|d| to 1 part in 2^20) and the result
+   says how far the statistic can be from the exact one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .norms import NormAccumulator
+
+EXT = np.longdouble
+
+#: Differences ranked exactly (a bin per distinct value) up to this many observations.
+EXACT_RANKS = 1 << 22
+#: Bits of the pattern dropped above EXACT_RANKS: 64 - 32 keeps the sign, 11 exponent and 20 mantissa bits.
+COARSE_SHIFT = 32
+#: Bits dropped by the median's first count (1 part in 2^8).
+MEDIAN_SHIFT = 44
+
+_ORDERS = (1.0, 2.0, math.inf)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    """The bit patterns of non-negative float64 values: they order as the values do."""
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keys, counts = np.unique(keys, return_counts=True)
+    return keys, counts.astype(np.int64)
+
+
+def _merge_counts(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]):
+    keys = np.concatenate([a[0], b[0]])
+    counts = np.concatenate([a[1], b[1]])
+    merged, inverse = np.unique(keys, return_inverse=True)
+    return merged, np.bincount(inverse, weights=counts, minlength=merged.size).astype(np.int64)
+
+
+def errors_of(block: np.ndarray, truth: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(errors, truth column) of a block: the columns are the errors, or predictions and the truth."""
+    if truth is None:
+        return block, None
+    y = block[:, truth]
+    preds = np.delete(block, truth, axis=1)
+    return preds - y[:, None], y
+
+
+def losses_of(e: np.ndarray, y: np.ndarray | None, loss: str) -> np.ndarray:
+    if loss == "absolute":
+        return np.abs(e)
+    if loss == "squared":
+        return e * e
+    return np.abs(e) / np.maximum(np.abs(y[:, None]), np.finfo(np.float64).eps)
+
+
+@dataclass
+class ErrorState:
+    accs: list[NormAccumulator]
+    sums: np.ndarray  # signed sum of e, per model (EXT)
+    ape: np.ndarray  # sum of |e| / max(eps, |y|), per model (EXT)
+    worst: np.ndarray  # the largest loss of each kind, per model: (3, k) absolute, squared, percentage
+    ysum: EXT
+    n: int
+    median_bins: list | None = None  # per model: (keys, counts) of |e| by its top bits
+
+
+@dataclass(frozen=True)
+class ErrorPass:
+    models: int
+    truth: int | None = None
+    median: bool = False
+
+    def start(self) -> ErrorState:
+        k = self.models
+        return ErrorState([NormAccumulator(_ORDERS) for _ in range(k)], np.zeros(k, EXT), np.zeros(k, EXT),
+                          np.zeros((3, k)), EXT(0), 0,
+                          [(np.empty(0, np.uint64), np.empty(0, np.int64)) for _ in range(k)] if self.median else None)
+
+    def add(self, s: ErrorState, block: np.ndarray) -> ErrorState:
+        e, y = errors_of(block, self.truth)
+        if e.shape[0] == 0:
+            return s
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j in range(self.models):
+                s.accs[j].add(e[:, j])
+                if self.median:
+                    s.median_bins[j] = _merge_counts(s.median_bins[j], _counted(_bits(np.abs(e[:, j])) >> MEDIAN_SHIFT))
+            s.sums += np.sum(e, axis=0, dtype=EXT)
+            a = np.abs(e)
+            s.worst[0] = np.maximum(s.worst[0], a.max(axis=0))
+            s.worst[1] = np.maximum(s.worst[1], (a * a).max(axis=0))
+            if y is not None:
+                ape = losses_of(e, y, "percentage")
+                s.ape += np.sum(ape, axis=0, dtype=EXT)
+                s.worst[2] = np.maximum(s.worst[2], ape.max(axis=0))
+                s.ysum += np.sum(y, dtype=EXT)
+        s.n += e.shape[0]
+        return s
+
+    def merge(self, a: ErrorState, b: ErrorState) -> ErrorState:
+        bins = None
+        if self.median:
+            bins = [_merge_counts(x, y) for x, y in zip(a.median_bins, b.median_bins)]
+        return ErrorState([x.merge(y) for x, y in zip(a.accs, b.accs)], a.sums + b.sums, a.ape + b.ape,
+                          np.maximum(a.worst, b.worst), a.ysum + b.ysum, a.n + b.n, bins)
+
+
+def median_wanted(n: int) -> list[int]:
+    """The 0-based ranks whose mean is the median of n values."""
+    return [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+
+
+def median_bins(bins: tuple[np.ndarray, np.ndarray], ranks: list[int]) -> tuple[list[int], list[int]]:
+    """(the coarse keys holding each rank, how many values lie in lower bins) of one model's first count."""
+    keys, counts = bins
+    cum = np.cumsum(counts)
+    at = np.searchsorted(cum, np.asarray(ranks), side="right")
+    return [int(keys[i]) for i in at], [int(cum[i - 1]) if i else 0 for i in at]
+
+
+@dataclass(frozen=True)
+class MedianPass:
+    """Count again, by whole bit pattern, the |e| in the coarse bins that hold the middle ranks."""
+
+    truth: int | None
+    bins: tuple  # per model: the coarse keys to count again
+
+    def start(self):
+        return [(np.empty(0, np.uint64), np.empty(0, np.int64)) for _ in self.bins]
+
+    def add(self, s, block: np.ndarray):
+        e, _ = errors_of(block, self.truth)
+        for j, keys in enumerate(self.bins):
+            bits = _bits(np.abs(e[:, j]))
+            inside = np.isin(bits >> MEDIAN_SHIFT, np.asarray(keys, dtype=np.uint64))
+            s[j] = _merge_counts(s[j], _counted(bits[inside]))
+        return s
+
+    def merge(self, a, b):
+        return [_merge_counts(x, y) for x, y in zip(a, b)]
+
+
+def median_value(fine: tuple[np.ndarray, np.ndarray], ranks: list[int], coarse: list[int],
+                 below: list[int]) -> float:
+    """The median from the exact counts of the values in the coarse bins that hold its ranks."""
+    keys, counts = fine
+    values = []
+    for r, key, lower in zip(ranks, coarse, below):
+        inside = (keys >> np.uint64(MEDIAN_SHIFT)) == np.uint64(key)
+        cum = np.cumsum(counts[inside])
+        i = int(np.searchsorted(cum, r - lower, side="right"))
+        values.append(float(keys[inside][i:i + 1].view(np.float64)[0]))
+    return values[0] if len(values) == 1 else (values[0] + values[1]) / 2
+
+
+@dataclass
+class Moments:
+    """n, the mean (float64) and the central sums M2, M3, M4, merged by Pebay's formulas."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    m3: float = 0.0
+    m4: float = 0.0
+
+    @staticmethod
+    def of(x: np.ndarray) -> Moments:
+        n = x.size
+        if n == 0:
+            return Moments()
+        mean = float(np.sum(x, dtype=EXT) / n)
+        c = x - mean
+        c2 = c * c
+        return Moments(n, mean, float(c2.sum()), float(np.dot(c2, c)), float(np.dot(c2, c2)))
+
+    def merge(self, o: Moments) -> Moments:
+        if self.n == 0:
+            return o
+        if o.n == 0:
+            return self
+        na, nb = self.n, o.n
+        n = na + nb
+        delta = o.mean - self.mean
+        d2 = delta * delta
+        mean = self.mean + delta * nb / n
+        m2 = self.m2 + o.m2 + d2 * na * nb / n
+        m3 = self.m3 + o.m3 + d2 * delta * na * nb * (na - nb) / (n * n) + 3 * delta * (na * o.m2 - nb * self.m2) / n
+        m4 = (self.m4 + o.m4 + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (n ** 3)
+              + 6 * d2 * (na * na * o.m2 + nb * nb * self.m2) / (n * n) + 4 * delta * (na * o.m3 - nb * self.m3) / n)
+        return Moments(n, mean, m2, m3, m4)
+
+
+@dataclass
+class DifferenceState:
+    sums: np.ndarray  # per pair: sum of d / scale (EXT)
+    moments: list[Moments]
+    positive: list  # per pair: (keys, counts) of |d| / scale where d > 0
+    negative: list
+    nonzero: np.ndarray  # per pair
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class DifferencePass:
+    """The loss differences of each model against the reference, scaled by ``scales`` (one per pair)."""
+
+    truth: int | None
+    loss: str
+    reference: int
+    others: tuple[int, ...]
+    scales: tuple[float, ...]
+    shift: int = 0  # bits of |d|'s pattern dropped in the rank histogram (0: exact)
+
+    def start(self) -> DifferenceState:
+        m = len(self.others)
+        empty = (np.empty(0, np.uint64), np.empty(0, np.int64))
+        return DifferenceState(np.zeros(m, EXT), [Moments() for _ in range(m)], [empty] * m, [empty] * m,
+                               np.zeros(m, np.int64))
+
+    def add(self, s: DifferenceState, block: np.ndarray) -> DifferenceState:
+        e, y = errors_of(block, self.truth)
+        if e.shape[0] == 0:
+            return s
+        with np.errstate(over="ignore", invalid="ignore"):
+            ref = losses_of(e[:, [self.reference]], y, self.loss)[:, 0]
+            for col, (j, sc) in enumerate(zip(self.others, self.scales)):
+                d = (losses_of(e[:, [j]], y, self.loss)[:, 0] - ref) / sc
+                s.sums[col] += np.sum(d, dtype=EXT)
+                s.moments[col] = s.moments[col].merge(Moments.of(d))
+                a = np.abs(d)
+                keys = _bits(a) >> np.uint64(self.shift)
+                s.positive[col] = _merge_counts(s.positive[col], _counted(keys[d > 0]))
+                s.negative[col] = _merge_counts(s.negative[col], _counted(keys[d < 0]))
+                s.nonzero[col] += int(np.count_nonzero(d))
+        s.n += e.shape[0]
+        return s
+
+    def merge(self, a: DifferenceState, b: DifferenceState) -> DifferenceState:
+        return DifferenceState(a.sums + b.sums, [x.merge(y) for x, y in zip(a.moments, b.moments)],
+                               [_merge_counts(x, y) for x, y in zip(a.positive, b.positive)],
+                               [_merge_counts(x, y) for x, y in zip(a.negative, b.negative)],
+                               a.nonzero + b.nonzero, a.n + b.n)
+
+
+def signed_ranks(positive, negative, exact: bool = True) -> tuple[float, float, float, float]:
+    """(W+, W-, sum of t^3 - t over the tie groups, the largest possible |W+ - exact W+|) from the histograms.
+
+    Values in one bin are counted as tied: their mid-rank. When a bin is one
+    value (the exact histogram), that is the signed-rank test's own tie rule;
+    otherwise W+ is off by at most half the positive-negative pairs in a bin."""
+    keys = np.union1d(positive[0], negative[0])
+    pos = np.zeros(keys.size)
+    neg = np.zeros(keys.size)
+    pos[np.searchsorted(keys, positive[0])] = positive[1]
+    neg[np.searchsorted(keys, negative[0])] = negative[1]
+    total = pos + neg
+    before = np.cumsum(total) - total
+    mid = before + (total + 1) / 2
+    w_plus = float(np.dot(pos, mid))
+    w_minus = float(np.dot(neg, mid))
+    ties = float(np.sum(total ** 3 - total))
+    return w_plus, w_minus, ties, 0.0 if exact else float(np.dot(pos, neg)) / 2
+
+
+@dataclass(frozen=True)
+class SpreadPass:
+    """||y - ybar||_2 of the truth column (R^2's denominator)."""
+
+    truth: int
+    ybar: float
+
+    def start(self) -> NormAccumulator:
+        return NormAccumulator((2.0,))
+
+    def add(self, s: NormAccumulator, block: np.ndarray) -> NormAccumulator:
+        return s.add(block[:, self.truth] - self.ybar)
+
+    def merge(self, a: NormAccumulator, b: NormAccumulator) -> NormAccumulator:
+        return a.merge(b)
+
+
+# --------------------------------------------------------------------------
+# The comparison from the merged passes
+# --------------------------------------------------------------------------
+def metric_values(s: ErrorState, wanted, medians=None, spread: float | None = None) -> list[dict[str, float]]:
+    """Each model's metrics (compare.metrics' definitions) from the first pass (and the median and spread)."""
+    n = s.n
+    out = []
+    for j, acc in enumerate(s.accs):
+        v: dict[str, float] = {}
+        for name in wanted:
+            if name == "L1":
+                v[name] = acc.evaluate(1.0, "power").value
+            elif name == "L2":
+                v[name] = acc.evaluate(2.0).value
+            elif name == "MAE":
+                v[name] = acc.evaluate(1.0, "mean").value
+            elif name == "MSE":
+                v[name] = acc.evaluate(2.0, "power").value / n
+            elif name == "RMSE":
+                v[name] = acc.evaluate(2.0, "mean").value
+            elif name == "max|e|":
+                v[name] = acc.evaluate(math.inf).value
+            elif name == "median|e|":
+                v[name] = math.nan if acc.nans else medians[j]
+            elif name == "bias":
+                v[name] = float(s.sums[j] / n)
+            elif name == "MAPE":
+                v[name] = float(s.ape[j] / n)
+            elif name == "R^2":
+                residual = acc.evaluate(2.0).value
+                v[name] = (math.nan if n < 2 else (math.nan if residual == 0 else -math.inf) if spread == 0
+                           else float(1 - (residual / spread) ** 2))
+        out.append({k: float(x) for k, x in v.items()})
+    return out
+
+
+def difference_scale(s: ErrorState, loss: str, j: int, ref: int) -> float:
+    """A power of two at or above half the largest |loss_j - loss_ref|: the scaled differences are at most 2."""
+    worst = float(s.worst[LOSS_ROW[loss], j]) + float(s.worst[LOSS_ROW[loss], ref])
+    if not (0 < worst < math.inf):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(worst)[1] - 1)
+
+
+LOSS_ROW = {"absolute": 0, "squared": 1, "percentage": 2}
+
+
+def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int, alpha: float):
+    """(mean difference, DM test, Wilcoxon test, large-sample interval) of pair ``col``."""
+    from .compare import PairedTest, large_sample_interval
+    from .distributions import normal_sf, t_sf
+
+    m = d.moments[col]
+    dbar = float(d.sums[col] / n)
+    finite = math.isfinite(dbar) and math.isfinite(m.m4)
+    if not finite:
+        why = ("a loss is missing (nan)" if math.isnan(dbar)
+               else "a loss or a loss difference is beyond the float64 range")
+        none = PairedTest(None, None, "", why)
+        return dbar * scale, none, none, None
+    gamma0 = m.m2 / n
+    if n < 2:
+        dm = PairedTest(None, None, "DM-HLN", f"needs at least 2 observations (n = {n})")
+    elif d.nonzero[col] == 0:
+        dm = PairedTest(None, None, "DM-HLN", "the losses are identical")
+    elif gamma0 == 0:
+        dm = PairedTest(None, None, "DM-HLN", "the loss difference is the same for every observation "
+                        "(its variance is 0)")
+    else:
+        hln = dbar / math.sqrt(gamma0 / n) * math.sqrt((n - 1) / n)
+        dm = PairedTest(hln, min(1.0, 2 * t_sf(abs(hln), n - 1)), "DM-HLN")
+    nz = int(d.nonzero[col])
+    if nz == 0:
+        wx = PairedTest(None, None, "", "every difference is zero")
+    else:
+        w_plus, w_minus, ties, off = signed_ranks(d.positive[col], d.negative[col], exact=not shift)
+        mean = nz * (nz + 1) / 4.0
+        se = math.sqrt((nz * (nz + 1) * (2 * nz + 1) - ties / 2) / 24)
+        z = (w_plus - mean) / se if se > 0 else 0.0
+        method = "normal approximation"
+        if shift:
+            method += (f"; |d| ranked to 1 part in 2^{52 - shift} (n > {EXACT_RANKS}), z within "
+                       f"+-{off / se:.2g} of the exact ranks'")
+        wx = PairedTest(min(w_plus, w_minus), min(1.0, 2 * normal_sf(abs(z))), method)
+    interval = large_sample_interval(n, dbar, gamma0, m.m3 / n, m.m4 / n, scale, alpha)
+    return dbar * scale, dm, wx, interval
+
+
+@dataclass(frozen=True)
+class PoissonPass:
+    """The Poisson bootstrap of the mean differences: each row weighted by a Poisson(1) count in each of
+    ``replicates`` resamples, drawn where the row is (no row moves). A block's weights come from a generator
+    seeded by ``seed`` and the block's own bytes: the same files and partitions give the same interval."""
+
+    truth: int | None
+    loss: str
+    reference: int
+    others: tuple[int, ...]
+    scales: tuple[float, ...]
+    replicates: int
+    seed: int
+
+    def start(self):
+        return np.zeros((self.replicates, len(self.others))), np.zeros(self.replicates)
+
+    def add(self, s, block: np.ndarray):
+        import zlib
+
+        e, y = errors_of(block, self.truth)
+        if e.shape[0] == 0:
+            return s
+        ref = losses_of(e[:, [self.reference]], y, self.loss)[:, 0]
+        d = np.column_stack([(losses_of(e[:, [j]], y, self.loss)[:, 0] - ref) / sc
+                             for j, sc in zip(self.others, self.scales)])
+        rng = np.random.default_rng([self.seed, zlib.crc32(np.ascontiguousarray(block).data)])
+        sums, weights = s
+        step = max(1, (1 << 22) // max(1, d.shape[0]))
+        for start in range(0, self.replicates, step):
+            w = rng.poisson(1.0, size=(min(step, self.replicates - start), d.shape[0])).astype(np.float64)
+            sums[start:start + w.shape[0]] += w @ d
+            weights[start:start + w.shape[0]] += w.sum(axis=1)
+        return sums, weights
+
+    def merge(self, a, b):
+        return a[0] + b[0], a[1] + b[1]
+
+
+def poisson_intervals(state, scales, alpha: float, replicates: int, note: str = ""):
+    """Percentile intervals of the Poisson bootstrap's replicate means."""
+    from .compare import Interval, _quantiles
+
+    sums, weights = state
+    means = sums / np.maximum(weights, 1)[:, None]
+    lo, hi = _quantiles(means, (alpha / 2, 1 - alpha / 2))
+    method = ("resampled because the differences are too heavy-tailed for the large-sample interval; Poisson "
+              f"bootstrap (each row weighted Poisson(1), on the workers), percentile, B = {replicates}{note}")
+    return [Interval(float(lo[j]) * sc, float(hi[j]) * sc, method) for j, sc in enumerate(scales)]
+
+
+@dataclass(frozen=True)
+class DistancePass:
+    """||a - b||_p of the two columns of each block (each difference rounded once): (accumulator, overflowed
+    differences)."""
+
+    orders: tuple[float, ...]
+
+    def start(self) -> tuple[NormAccumulator, int]:
+        return NormAccumulator(self.orders), 0
+
+    def add(self, s, block: np.ndarray):
+        a, b = block[:, 0], block[:, 1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = a - b
+        over = int(np.count_nonzero(np.isinf(d) & np.isfinite(a) & np.isfinite(b)))
+        return s[0].add(d), s[1] + over
+
+    def merge(self, a, b):
+        return a[0].merge(b[0]), a[1] + b[1]
+
+
+@dataclass
+class Gathered:
+    """Every row (small inputs: the local comparison runs on them, to the bit)."""
+
+    blocks: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GatherPass:
+    def start(self) -> Gathered:
+        return Gathered()
+
+    def add(self, s: Gathered, block: np.ndarray) -> Gathered:
+        s.blocks.append(block)
+        return s
+
+    def merge(self, a: Gathered, b: Gathered) -> Gathered:
+        return Gathered(a.blocks + b.blocks)

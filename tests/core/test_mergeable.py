@@ -1,0 +1,104 @@
+"""The mergeable reductions of compare-models and dist: any partitioning gives the one-pass answer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from normcli.core import compare, mergeable
+from normcli.core.distributions import signed_rank_test
+
+
+def _reduced(reducer, x, cuts):
+    state = reducer.start()
+    for part in np.array_split(x, cuts):
+        state = reducer.merge(state, reducer.add(reducer.start(), part))
+    return state
+
+
+@pytest.mark.parametrize("cuts", [1, 2, 7, 64])
+def test_moments_merged_are_the_central_moments(cuts):
+    rng = np.random.default_rng(3)
+    x = rng.standard_gamma(0.5, 5001) + 1e3  # skewed, far from 0: the merge's cross terms matter
+    m = mergeable.Moments()
+    for part in np.array_split(x, cuts):
+        m = m.merge(mergeable.Moments.of(part))
+    c = x - x.mean()
+    assert m.n == x.size and m.mean == pytest.approx(x.mean(), rel=1e-15)
+    for got, k in ((m.m2, 2), (m.m3, 3), (m.m4, 4)):
+        assert got == pytest.approx(float(np.sum(c ** k)), rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 1001, 1002])
+def test_the_median_is_selected_exactly_from_two_counts(n):
+    rng = np.random.default_rng(n)
+    e = np.column_stack([rng.standard_normal(n), rng.integers(-3, 4, n).astype(float),
+                         rng.standard_normal(n) * 1e-300])
+    first = _reduced(mergeable.ErrorPass(3, None, True), e, min(n, 5))
+    ranks = mergeable.median_wanted(n)
+    located = [mergeable.median_bins(b, ranks) for b in first.median_bins]
+    fine = _reduced(mergeable.MedianPass(None, tuple(c for c, _ in located)), e, min(n, 3))
+    for j in range(3):
+        got = mergeable.median_value(fine[j], ranks, *located[j])
+        assert got == compare.metrics(e[:, j], names=["median|e|"])["median|e|"]
+
+
+def test_signed_ranks_from_the_exact_histogram_are_the_local_test():
+    rng = np.random.default_rng(5)
+    d = np.round(rng.standard_normal(4000), 2)  # many ties
+    d = d[d != 0]
+    state = _reduced(mergeable.DifferencePass(None, "absolute", 0, (1,), (1.0,)),
+                     np.column_stack([np.zeros_like(d), d]), 9)
+    # the pass's losses are |e|: rebuild the signed differences it saw
+    w_plus, w_minus, ties, off = mergeable.signed_ranks(state.positive[0], state.negative[0])
+    dd = np.abs(d)  # loss of model 1 minus loss of model 0 (zero errors): every difference is positive
+    statistic, p, method = signed_rank_test(dd)
+    assert (min(w_plus, w_minus), off) == (statistic, 0.0)
+    mixed = np.column_stack([np.abs(d) + (d < 0) * 0.0, np.abs(d) * (d > 0) * 2])
+    state = _reduced(mergeable.DifferencePass(None, "absolute", 0, (1,), (1.0,)), mixed, 4)
+    diff = np.abs(mixed[:, 1]) - np.abs(mixed[:, 0])
+    diff = diff[diff != 0]
+    w_plus, w_minus, ties, off = mergeable.signed_ranks(state.positive[0], state.negative[0])
+    statistic, p, method = signed_rank_test(diff)
+    assert min(w_plus, w_minus) == statistic and off == 0
+
+
+def test_coarse_ranks_bound_their_error():
+    rng = np.random.default_rng(8)
+    d = rng.standard_normal(3000) * (1 + 1e-9 * rng.standard_normal(3000))
+    exact = _reduced(mergeable.DifferencePass(None, "absolute", 0, (1,), (1.0,)),
+                     np.column_stack([np.zeros_like(d), d]), 3)
+    coarse = _reduced(mergeable.DifferencePass(None, "absolute", 0, (1,), (1.0,), shift=mergeable.COARSE_SHIFT),
+                      np.column_stack([np.zeros_like(d), d]), 3)
+    w_exact = mergeable.signed_ranks(exact.positive[0], exact.negative[0])[0]
+    w_coarse, _, _, off = mergeable.signed_ranks(coarse.positive[0], coarse.negative[0], exact=False)
+    assert abs(w_coarse - w_exact) <= off
+
+
+def test_paired_tests_match_the_local_comparison():
+    rng = np.random.default_rng(2)
+    n = 20_000
+    e = np.column_stack([rng.standard_normal(n), rng.standard_normal(n) * 1.02 + 0.01])
+    local = compare.compare(["a", "b"], e, sort_by="MAE")
+    first = _reduced(mergeable.ErrorPass(2), e, 6)
+    sc = mergeable.difference_scale(first, "absolute", 1, 0)
+    state = _reduced(mergeable.DifferencePass(None, "absolute", 0, (1,), (sc,)), e, 6)
+    mean, dm, wx, interval = mergeable.paired_tests(state, 0, n, sc, 0, 0.05)
+    pair = local.pairs[0]
+    assert mean == pytest.approx(pair.mean_diff, rel=1e-12)
+    assert dm.statistic == pytest.approx(pair.dm.statistic, rel=1e-9) and dm.p == pytest.approx(pair.dm.p, rel=1e-8)
+    assert wx.statistic == pair.wilcoxon.statistic and wx.p == pytest.approx(pair.wilcoxon.p, rel=1e-12)
+    assert interval.low == pytest.approx(pair.interval.low, rel=1e-9)
+    assert interval.high == pytest.approx(pair.interval.high, rel=1e-9)
+    values = mergeable.metric_values(first, ["L1", "L2", "MAE", "MSE", "RMSE", "max|e|", "bias"])
+    for j, name in enumerate("ab"):
+        for metric, v in values[j].items():
+            assert v == pytest.approx(local.values[name][metric], rel=2e-16, abs=0), metric
+
+
+def test_distance_pass_counts_overflowed_differences():
+    x = np.array([[1.5e308, -1.5e308], [1.0, 4.0]])
+    acc, over = _reduced(mergeable.DistancePass((2.0,)), x, 2)
+    assert over == 1 and math.isinf(acc.evaluate(2.0).value)
