@@ -27,6 +27,7 @@ format's own fast paths, which must check blocks exactly as polars' does.
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -186,17 +187,22 @@ class Engine:
         mode, workers = self.reader, self.workers
         # polars splits on one byte; a one-column file has no delimiter at all.
         polars_ok = layout.ncols == 1 or (layout.delimiter is not None and len(layout.delimiter.encode()) == 1)
-        if polars_ok and (mode == "polars" or (mode == "auto" and large and _polars_installed())):
+        # One number per line: pyarrow's parser inline (its import is a tenth of polars').
+        arrow = mode == "auto" and layout.ncols == 1 and _arrow_installed()
+        if not arrow and polars_ok and (mode == "polars" or (mode == "auto" and large and _polars_installed())):
             pl = _import_polars(mode)
             yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines, groups),
                                     pending, line, size, max(1, workers), self.counts)
             return
-        if large and workers >= 2:
+        if large and workers >= 2 and not arrow:
             yield from _process_pool(func, layout, pending, line, workers, size, self.counts)
             return
         full = 0
         try:
             for block in pending:
+                if arrow and (large or len(block) >= size // 2):  # a small input never pays for the import
+                    pending = itertools.chain([block], pending)
+                    break
                 result = func(layout, block, line)
                 self.counts["inline"] += 1
                 yield result
@@ -209,6 +215,11 @@ class Engine:
                 return
         except LongLine as exc:
             raise exc.at(line) from None
+        if arrow:  # pyarrow parses on its own threads; one more reads ahead of it
+            am = _import_arrow()
+            yield from _parse_ahead(lambda block, at, lines: _arrow_block(am, func, layout, block, at, groups),
+                                    pending, line, size, 1, self.counts, "arrow")
+            return
         pl = _import_polars(mode) if mode == "auto" and polars_ok else None
         if pl is not None:
             yield from _parse_ahead(lambda block, at, lines: _polars_block(pl, func, layout, block, at, lines, groups),
@@ -239,10 +250,10 @@ def _import_polars(mode: str):
 
 
 def _parse_ahead(parse, blocks: Iterator[bytes], line: int, size: int, workers: int,
-                 counts: collections.Counter) -> Iterator:
+                 counts: collections.Counter, name: str = "polars") -> Iterator:
     """``parse(block, line, lines)`` for each block on ``workers`` threads; the results in order.
 
-    ``parse`` returns (result, whether polars read the block), counted in
+    ``parse`` returns (result, whether polars (or the library ``name``) read the block), counted in
     ``counts``. This thread reads each block, counts its lines (so that
     every block knows its first line number) and hands the block to the
     pool; the caller reduces the results as they come. Reading, numpy's
@@ -255,7 +266,7 @@ def _parse_ahead(parse, blocks: Iterator[bytes], line: int, size: int, workers: 
 
     def taken():
         result, by_polars = queue.popleft().result()
-        counts["polars" if by_polars else "polars-to-numpy"] += 1
+        counts[name if by_polars else f"{name}-to-numpy"] += 1
         return result
 
     with cf.ThreadPoolExecutor(workers, thread_name_prefix="normcli-parse") as pool:
@@ -330,6 +341,48 @@ def _polars_block(pl, func, layout, block: bytes, first_line: int, newlines: int
     if not np.isfinite(arr).all():
         return func(layout, block, first_line), False
     return ([arr] if groups else arr), True
+
+
+def _arrow_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _import_arrow():
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    return pa, pc
+
+
+def _arrow_block(arrow, func, layout, block: bytes, first_line: int, groups: bool = False) -> tuple[object, bool]:
+    """A block of one number per line parsed by pyarrow's CSV reader, or by ``func`` whenever it is not sure.
+
+    pyarrow converts decimal text to float64 with correct rounding, as numpy does. Only plain blocks
+    (no spaces, tabs, CRs, quotes, comments, commas, NULs or blank lines) go to it; a field it refuses, a
+    null (it reads "NA", "null" and the like as missing) or a non-finite value sends the block to the
+    exact path, which applies --nan and names the line of an error: the same numbers and errors as the
+    other readers. Returns (result, whether pyarrow read the block).
+    """
+    pa, pc = arrow
+    if (not block or has_any(block, b' \t\r"#,\x00') or b"\n\n" in block or block.startswith(b"\n")):
+        return func(layout, block, first_line), False
+    rows = count_lines(block) + (0 if block.endswith(b"\n") else 1)
+    try:
+        table = pc.read_csv(pa.py_buffer(block), read_options=pc.ReadOptions(column_names=["x"]),
+                            parse_options=pc.ParseOptions(quote_char=False),
+                            convert_options=pc.ConvertOptions(column_types={"x": pa.float64()}))
+    except (pa.ArrowException, ValueError):
+        return func(layout, block, first_line), False
+    column = table.column(0)
+    if table.num_rows != rows or column.null_count:
+        return func(layout, block, first_line), False
+    x = column.to_numpy()
+    if not np.isfinite(x).all():
+        return func(layout, block, first_line), False
+    arr = np.repeat(x[:, None], len(layout.usecols), axis=1) if len(layout.usecols) != 1 else x[:, None]
+    return ([arr] if groups else np.ascontiguousarray(arr)), True
 
 
 # --------------------------------------------------------------------------

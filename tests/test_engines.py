@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import io
 import os
+import re
 import sys
 
 import numpy as np
@@ -38,7 +39,8 @@ ENGINES = {
     "processes": (lambda: Engine(reader="numpy", workers=2, inline_blocks=0), {"inline", "processes"}),
     "polars": (lambda: Engine(reader="polars", workers=2), {"polars", "polars-to-numpy"}),
     "auto": (lambda: Engine(reader="auto", workers=2, inline_blocks_polars=0), {"inline", "polars",
-                                                                               "polars-to-numpy"}),
+                                                                               "polars-to-numpy", "arrow",
+                                                                               "arrow-to-numpy"}),
 }
 NAMES = [pytest.param(name, marks=needs_polars) if "polars" in paths or name == "auto" else name
          for name, (_, paths) in ENGINES.items()]
@@ -58,8 +60,9 @@ def _check_paths(name: str, engine: Engine, blocks: int | None = None) -> None:
         assert engine.counts["inline"] == 1 and engine.counts["processes"] >= 1, engine.counts
     elif name == "polars":
         assert engine.counts["inline"] == 0 and engine.counts["polars"] + engine.counts["polars-to-numpy"] >= 2
-    else:
-        assert engine.counts["inline"] == 1 and engine.counts["polars"] + engine.counts["polars-to-numpy"] >= 1
+    else:  # one number per line goes to pyarrow from the first full block, wider text to polars after one
+        taken = sum(engine.counts[k] for k in ("polars", "polars-to-numpy", "arrow", "arrow-to-numpy"))
+        assert engine.counts["inline"] <= 1 and taken >= 1, engine.counts
     if blocks is not None:
         assert sum(engine.counts.values()) == blocks, engine.counts
 
@@ -320,3 +323,41 @@ def test_engines_are_values_that_travel():
     again = pickle.loads(pickle.dumps(engine))
     assert again == engine and hash(again) == hash(engine) and again.counts == {"inline": 2}
     assert Engine() == Engine("auto", 2) and Engine().counts == {}
+
+
+def test_pyarrow_reads_one_number_per_line_as_numpy_does():
+    """Every token: pyarrow's block gives numpy's bits, or the block goes to the exact path."""
+    from normcli.engines import _arrow_block, _import_arrow
+    from normcli.sources import textparse
+
+    rng = np.random.default_rng(12)
+    arrow = _import_arrow()
+    layout = textparse._Layout(None, 1, ("x",), False, (0,), "error", 1)
+    exact = lambda layout, block, line: textparse._parse_table_block(layout, block, line)  # noqa: E731
+    special = ["1e308", "1.7976931348623157e308", "2.2250738585072014e-308", "4.9e-324", "2.4703282292062328e-324",
+               "0.1", "-0", "+1", "1.", ".5", "1E5", "1e-5", "123456789012345678901234567890", "0.30000000000000004",
+               "9007199254740993", "1_0", "0x10", "1e400", "nan", "inf", "-inf", "NA", "null", "1e", "--1", "1d5"]
+    read = 0
+    for trial in range(300):
+        values = rng.standard_normal(50) * 10.0 ** rng.integers(-300, 300, 50)
+        tokens = [repr(float(v)) if rng.random() < 0.5 else f"{v:.{rng.integers(1, 25)}g}" for v in values]
+        if trial % 3 == 0:
+            tokens[rng.integers(0, 50)] = special[trial // 3 % len(special)]
+        block = ("\n".join(tokens) + "\n").encode()
+        try:
+            want = exact(layout, block, 1)
+        except Exception as exc:  # the exact path refuses: so must the engine (the same error)
+            with pytest.raises(type(exc), match=re.escape(str(exc))):
+                _arrow_block(arrow, exact, layout, block, 1)
+            continue
+        got, by_arrow = _arrow_block(arrow, exact, layout, block, 1)
+        assert got.shape == want.shape and np.array_equal(got.view(np.uint64), want.view(np.uint64)), tokens
+        read += by_arrow
+    assert read >= 200  # most blocks were pyarrow's, compared bit for bit
+    twice = textparse._Layout(None, 1, ("x",), False, (0, 0), "error", 1)
+    got, by_arrow = _arrow_block(arrow, exact, twice, b"1\n2\n", 1)
+    assert by_arrow and got.tolist() == [[1.0, 1.0], [2.0, 2.0]]
+    assert _arrow_block(arrow, exact, layout, b"1\n2\n", 1)[1]
+    propagate = textparse._Layout(None, 1, ("x",), False, (0,), "propagate", 1)
+    got, by_arrow = _arrow_block(arrow, exact, propagate, b"1\nnan\n", 1)  # non-finite: numpy's path decides
+    assert not by_arrow and np.isnan(got[1, 0])
