@@ -361,3 +361,31 @@ def test_pyarrow_reads_one_number_per_line_as_numpy_does():
     propagate = textparse._Layout(None, 1, ("x",), False, (0,), "propagate", 1)
     got, by_arrow = _arrow_block(arrow, exact, propagate, b"1\nnan\n", 1)  # non-finite: numpy's path decides
     assert not by_arrow and np.isnan(got[1, 0])
+
+
+ONE_COLUMN_ROWS = 800_000  # about 17 MB: six 3 MiB blocks
+
+
+@needs_polars
+def test_one_number_per_line_switches_from_pyarrow_to_polars_keeping_lines(tmp_path, monkeypatch):
+    monkeypatch.setattr(engines, "ARROW_BLOCKS", 2)
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal(ONE_COLUMN_ROWS)
+    path = tmp_path / "one.csv"
+    np.savetxt(path, x, fmt="%.17g")
+    counts = {}
+    for name, engine in (("auto", Engine(reader="auto", workers=2)), ("numpy", Engine(reader="numpy", workers=1))):
+        cols = inputs.read_columns(inputs.InputSpec(file=str(path), engine=engine))
+        got = np.concatenate([c[0] for c in cols.chunks()])
+        assert np.array_equal(got, x)
+        counts[name] = engine.counts
+    assert counts["auto"]["arrow"] == 2 and counts["auto"]["polars"] >= 2, counts
+    lines = path.read_text().splitlines()
+    lines[-3] = "oops"
+    path.write_text("\n".join(lines) + "\n")
+    errors = []
+    for engine in (Engine(reader="auto", workers=2), Engine(reader="numpy", workers=1)):
+        with pytest.raises(InputError) as info:
+            list(inputs.read_columns(inputs.InputSpec(file=str(path), engine=engine)).chunks())
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and f"line {ONE_COLUMN_ROWS - 2}" in errors[0]
