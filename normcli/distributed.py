@@ -507,8 +507,6 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
         names.pop(t)
     if not names:
         raise UsageError("no model columns: every selected column is the truth")
-    if horizon > 1:
-        raise UsageError("--horizon above 1 runs on --engine local (its autocovariances span partitions)")
     available = [m for m in cmp.METRICS if t is not None or m not in cmp.TRUTH_METRICS]
     chosen = list(shown) if shown else available
     wanted = chosen if sort_by in chosen else [*chosen, sort_by]
@@ -540,7 +538,8 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
     values = dict(zip(names, mergeable.metric_values(first, wanted, medians, spread)))
     ranks = cmp.rank([values[m][sort_by] for m in names], sort_by)
     loss = loss or cmp.default_loss(sort_by)
-    result = cmp.Comparison(names, n, chosen, values, sort_by, ranks, loss=loss, confidence=confidence)
+    result = cmp.Comparison(names, n, chosen, values, sort_by, ranks, loss=loss, confidence=confidence,
+                            horizon=horizon)
     if len(names) == 1:
         result.notes.append("one model: metrics only (the tests need two or more)")
         return result, omitted
@@ -550,10 +549,11 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
     others = tuple(j for j in range(len(names)) if j != ref)
     scales = tuple(mergeable.difference_scale(first, loss, j, ref) for j in others)
     shift = 0 if n <= mergeable.EXACT_RANKS else mergeable.COARSE_SHIFT
-    _, diffs, _, _ = reduce_with(spec, mergeable.DifferencePass(t, loss, ref, others, scales, shift), cluster,
-                                 the_plan)
+    centres = tuple(mergeable.difference_centre(first, loss, j, ref, sc) for j, sc in zip(others, scales))
+    _, diffs, _, _ = reduce_with(spec, mergeable.DifferencePass(t, loss, ref, others, scales, shift, horizon, centres),
+                                 cluster, the_plan)
     alpha = 1 - confidence
-    tested = [mergeable.paired_tests(diffs, col, n, scales[col], shift, alpha) for col in range(len(others))]
+    tested = [mergeable.paired_tests(diffs, col, n, scales[col], shift, alpha, horizon) for col in range(len(others))]
     heavy = [col for col, (_, dm, _, interval) in enumerate(tested) if interval is None and dm.p is not None]
     if heavy:  # as the local engine, resampled (with B bounded by the same budget), but where the rows are
         b = cmp.DEFAULT_BOOTSTRAP

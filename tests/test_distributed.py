@@ -303,3 +303,18 @@ def test_regstep_steps_on_rows_held_by_the_workers(run, cluster, tmp_path, monke
     assert json.loads(re_.stdout)["notes"] == json.loads(lo.stdout)["notes"]
     refused = run([*args, "--solve", "--engine", "dask", "--scheduler", address])
     assert refused.exit_code == 2 and "--solve" in refused.stderr
+
+
+def test_compare_models_with_a_horizon_spans_partitions(cluster, models):
+    from normcli.core import compare
+
+    spec = inputs.InputSpec(file="m.parquet", columns=("a", "b", "c"))
+    for h in (2, 5):
+        remote, _ = distributed.compare(spec, cluster, None, shown=None, sort_by="MSE", baseline=None, loss=None,
+                                        confidence=0.95, replicates=None, seed=0, horizon=h, part_bytes=200_000)
+        local = compare.compare(["a", "b", "c"], models[:, :3], sort_by="MSE", horizon=h)
+        assert remote.horizon == h and remote.reference == local.reference
+        for lp, rp in zip(local.pairs, remote.pairs):
+            assert rp.verdict == lp.verdict and rp.dm.p == pytest.approx(lp.dm.p, rel=1e-8)
+            assert rp.interval.method == lp.interval.method
+            assert rp.interval.high == pytest.approx(lp.interval.high, rel=1e-8)

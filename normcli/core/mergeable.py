@@ -220,6 +220,52 @@ class Moments:
 
 
 @dataclass
+class LagSums:
+    """The lag products sum_t e_t e_{t-k}, k = 1 .. h - 1, of a run of rows, its first and last h - 1
+    values and its sum: merged in input order, they give the autocovariances of the whole run."""
+
+    h: int
+    s: np.ndarray
+    head: np.ndarray
+    tail: np.ndarray
+    total: float = 0.0
+    n: int = 0
+
+    @staticmethod
+    def empty(h: int) -> LagSums:
+        return LagSums(h, np.zeros(h - 1), np.empty(0), np.empty(0))
+
+    @staticmethod
+    def of(e: np.ndarray, h: int) -> LagSums:
+        s = np.array([float(np.dot(e[k:], e[:-k])) if k < e.size else 0.0 for k in range(1, h)])
+        return LagSums(h, s, e[:h - 1].copy(), e[max(0, e.size - (h - 1)):].copy(), float(np.sum(e, dtype=EXT)),
+                       e.size)
+
+    def merge(self, o: LagSums) -> LagSums:
+        if self.n == 0:
+            return o
+        if o.n == 0:
+            return self
+        s = self.s + o.s
+        for k in range(1, self.h):  # the products across the boundary: o's q-th row and self's (k - q)-th from last
+            for q in range(min(k, o.head.size)):
+                if k - q <= self.tail.size:
+                    s[k - 1] += o.head[q] * self.tail[-(k - q)]
+        h1 = self.h - 1
+        both_tail = np.concatenate([self.tail, o.tail])
+        return LagSums(self.h, s, np.concatenate([self.head, o.head])[:h1], both_tail[max(0, both_tail.size - h1):],
+                       self.total + o.total, self.n + o.n)
+
+    def autocovariance(self, k: int) -> float:
+        """(1/n) sum_{t >= k} (e_t - ebar)(e_{t-k} - ebar), from the raw sums (e is centred near its mean)."""
+        n = self.n
+        d = self.total / n
+        after = self.total - float(np.sum(self.head[:k]))  # sum of e_t, t >= k
+        before = self.total - float(np.sum(self.tail[self.tail.size - k:]))  # sum of e_t, t < n - k
+        return (float(self.s[k - 1]) - d * (after + before) + (n - k) * d * d) / n
+
+
+@dataclass
 class DifferenceState:
     sums: np.ndarray  # per pair: sum of d / scale (EXT)
     moments: list[Moments]
@@ -227,6 +273,7 @@ class DifferenceState:
     negative: list
     nonzero: np.ndarray  # per pair
     n: int = 0
+    lags: list | None = None  # per pair, horizon > 1: LagSums of d / scale - centre
 
 
 @dataclass(frozen=True)
@@ -239,12 +286,15 @@ class DifferencePass:
     others: tuple[int, ...]
     scales: tuple[float, ...]
     shift: int = 0  # bits of |d|'s pattern dropped in the rank histogram (0: exact)
+    horizon: int = 1
+    centres: tuple[float, ...] = ()  # per pair: about the mean of d / scale (the lag sums are taken about it)
 
     def start(self) -> DifferenceState:
         m = len(self.others)
         empty = (np.empty(0, np.uint64), np.empty(0, np.int64))
+        lags = [LagSums.empty(self.horizon) for _ in range(m)] if self.horizon > 1 else None
         return DifferenceState(np.zeros(m, EXT), [Moments() for _ in range(m)], [empty] * m, [empty] * m,
-                               np.zeros(m, np.int64))
+                               np.zeros(m, np.int64), 0, lags)
 
     def add(self, s: DifferenceState, block: np.ndarray) -> DifferenceState:
         e, y = errors_of(block, self.truth)
@@ -261,6 +311,8 @@ class DifferencePass:
                 s.positive[col] = _merge_counts(s.positive[col], _counted(keys[d > 0]))
                 s.negative[col] = _merge_counts(s.negative[col], _counted(keys[d < 0]))
                 s.nonzero[col] += int(np.count_nonzero(d))
+                if s.lags is not None:
+                    s.lags[col] = s.lags[col].merge(LagSums.of(d - self.centres[col], self.horizon))
         s.n += e.shape[0]
         return s
 
@@ -268,7 +320,8 @@ class DifferencePass:
         return DifferenceState(a.sums + b.sums, [x.merge(y) for x, y in zip(a.moments, b.moments)],
                                [_merge_counts(x, y) for x, y in zip(a.positive, b.positive)],
                                [_merge_counts(x, y) for x, y in zip(a.negative, b.negative)],
-                               a.nonzero + b.nonzero, a.n + b.n)
+                               a.nonzero + b.nonzero, a.n + b.n,
+                               [x.merge(y) for x, y in zip(a.lags, b.lags)] if a.lags is not None else None)
 
 
 def signed_ranks(positive, negative, exact: bool = True) -> tuple[float, float, float, float]:
@@ -355,10 +408,23 @@ def difference_scale(s: ErrorState, loss: str, j: int, ref: int) -> float:
 LOSS_ROW = {"absolute": 0, "squared": 1, "percentage": 2}
 
 
-def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int, alpha: float):
+def difference_centre(s: ErrorState, loss: str, j: int, ref: int, scale: float) -> float:
+    """The mean of (loss_j - loss_ref) / scale from the first pass (the lag sums are taken about it)."""
+    n = s.n
+    if loss == "absolute":
+        mean = [s.accs[i].evaluate(1.0, "mean").value for i in (j, ref)]
+    elif loss == "squared":
+        mean = [s.accs[i].evaluate(2.0, "power").value / n for i in (j, ref)]
+    else:
+        mean = [float(s.ape[i] / n) for i in (j, ref)]
+    centre = (mean[0] - mean[1]) / scale
+    return centre if math.isfinite(centre) else 0.0
+
+
+def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int, alpha: float, horizon: int = 1):
     """(mean difference, DM test, Wilcoxon test, large-sample interval) of pair ``col``."""
-    from .compare import PairedTest, large_sample_interval
-    from .distributions import normal_sf, t_sf
+    from .compare import RESAMPLE_LIMIT, Interval, PairedTest, large_sample_interval
+    from .distributions import normal_ppf, normal_sf, t_sf
 
     m = d.moments[col]
     dbar = float(d.sums[col] / n)
@@ -369,15 +435,23 @@ def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int,
         none = PairedTest(None, None, "", why)
         return dbar * scale, none, none, None
     gamma0 = m.m2 / n
+    h = horizon
+    lrv = gamma0
+    if h > 1 and h < n:
+        lrv += 2 * sum(d.lags[col].autocovariance(k) for k in range(1, h))
     if n < 2:
         dm = PairedTest(None, None, "DM-HLN", f"needs at least 2 observations (n = {n})")
+    elif h >= n:
+        dm = PairedTest(None, None, "DM-HLN", f"the horizon {h} needs more than {h} observations (n = {n})")
     elif d.nonzero[col] == 0:
         dm = PairedTest(None, None, "DM-HLN", "the losses are identical")
     elif gamma0 == 0:
         dm = PairedTest(None, None, "DM-HLN", "the loss difference is the same for every observation "
                         "(its variance is 0)")
+    elif not lrv > 0:
+        dm = PairedTest(None, None, "DM-HLN", "the autocovariance estimate of the variance is not positive")
     else:
-        hln = dbar / math.sqrt(gamma0 / n) * math.sqrt((n - 1) / n)
+        hln = dbar / math.sqrt(lrv / n) * math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
         dm = PairedTest(hln, min(1.0, 2 * t_sf(abs(hln), n - 1)), "DM-HLN")
     nz = int(d.nonzero[col])
     if nz == 0:
@@ -392,7 +466,19 @@ def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int,
             method += (f"; |d| ranked to 1 part in 2^{52 - shift} (n > {EXACT_RANKS}), z within "
                        f"+-{off / se:.2g} of the exact ranks'")
         wx = PairedTest(min(w_plus, w_minus), min(1.0, 2 * normal_sf(abs(z))), method)
-    interval = large_sample_interval(n, dbar, gamma0, m.m3 / n, m.m4 / n, scale, alpha)
+    if h == 1:
+        interval = large_sample_interval(n, dbar, gamma0, m.m3 / n, m.m4 / n, scale, alpha)
+    elif gamma0 == 0:
+        interval = Interval(dbar * scale, dbar * scale, "the differences are constant: a zero-width interval")
+    elif lrv > 0:  # as the local engine: normal, with the DM test's long-run variance
+        se = math.sqrt(lrv / n)
+        zs = (normal_ppf(alpha / 2), normal_ppf(1 - alpha / 2))
+        interval = Interval((dbar + se * zs[0]) * scale, (dbar + se * zs[1]) * scale,
+                            f"large-sample interval (n = {n} > {RESAMPLE_LIMIT}): normal, with the long-run variance "
+                            f"of the DM test (autocovariances up to lag {h - 1})")
+    else:
+        interval = Interval(None, None, "undefined on --engine dask: the long-run variance estimate is not "
+                            "positive, and the moving-block bootstrap runs on --engine local")
     return dbar * scale, dm, wx, interval
 
 

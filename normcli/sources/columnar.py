@@ -36,12 +36,23 @@ def _pyarrow(kind: str, where: str):
     return pa
 
 
+def _lean_pool(pa) -> None:
+    """jemalloc where the wheel has it: pyarrow 26's default, mimalloc, keeps about 25 MiB more of the row
+    groups already read (peak RSS at 5 x 10^7 rows: 157 MiB against 133)."""
+    try:
+        if pa.default_memory_pool().backend_name == "mimalloc":
+            pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, AttributeError, pa.ArrowException):
+        pass
+
+
 class ColumnarSource:
     """One Parquet or Arrow IPC file (``kind``: ``parquet`` or ``arrow``)."""
 
     def __init__(self, kind: str, stream, where: str, path: str | None, head: bytes) -> None:
         self.kind, self.where = kind, where
         pa = _pyarrow(kind, where)
+        _lean_pool(pa)
         try:
             if kind == "parquet":
                 import pyarrow.parquet as pq

@@ -102,3 +102,35 @@ def test_distance_pass_counts_overflowed_differences():
     x = np.array([[1.5e308, -1.5e308], [1.0, 4.0]])
     acc, over = _reduced(mergeable.DistancePass((2.0,)), x, 2)
     assert over == 1 and math.isinf(acc.evaluate(2.0).value)
+
+
+@pytest.mark.parametrize("cuts", [1, 3, 50, 400])
+def test_lag_sums_merged_are_the_autocovariances(cuts):
+    rng = np.random.default_rng(9)
+    e = np.convolve(rng.standard_normal(1203), [1.0, 0.6, 0.3], mode="same") + 0.01
+    h = 4
+    lag = mergeable.LagSums.empty(h)
+    for part in np.array_split(e, cuts):  # 400 parts: some shorter than h - 1
+        lag = lag.merge(mergeable.LagSums.of(part, h))
+    c = e - e.mean()
+    for k in range(1, h):
+        assert lag.autocovariance(k) == pytest.approx(float(np.dot(c[k:], c[:-k])) / e.size, rel=1e-10)
+
+
+def test_horizon_tests_match_the_local_comparison():
+    rng = np.random.default_rng(10)
+    n = 20_000
+    noise = np.convolve(rng.standard_normal(n + 2), [1.0, 0.7, 0.4], mode="valid")
+    e = np.column_stack([rng.standard_normal(n), rng.standard_normal(n) * 1.01 + 0.02 * noise])
+    for h in (2, 3):
+        local = compare.compare(["a", "b"], e, sort_by="MSE", horizon=h)
+        first = _reduced(mergeable.ErrorPass(2), e, 7)
+        sc = mergeable.difference_scale(first, "squared", 1, 0)
+        centre = mergeable.difference_centre(first, "squared", 1, 0, sc)
+        state = _reduced(mergeable.DifferencePass(None, "squared", 0, (1,), (sc,), 0, h, (centre,)), e, 7)
+        mean, dm, wx, interval = mergeable.paired_tests(state, 0, n, sc, 0, 0.05, h)
+        pair = local.pairs[0]
+        assert dm.statistic == pytest.approx(pair.dm.statistic, rel=1e-9) and dm.p == pytest.approx(pair.dm.p,
+                                                                                                     rel=1e-8)
+        assert interval.method == pair.interval.method
+        assert (interval.low, interval.high) == pytest.approx((pair.interval.low, pair.interval.high), rel=1e-9)
