@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import InputError
-from .table import NAN_ADVICE, Columns, nonempty, row_blocks, select
+from .table import NAN_ADVICE, Columns, nonempty, nonempty_groups, row_blocks, select
 
 #: Rows read at once: a whole row group up to this size (8 MiB per float64 column), else batches
 #: of it (bounded memory whatever the row groups' size).
@@ -199,14 +199,6 @@ def _key_codes(arr) -> tuple[np.ndarray, list]:
     return codes, ["" if k is None else k for k in encoded.dictionary.to_pylist()]
 
 
-def nonempty_groups(blocks: Iterator[tuple], where: str) -> Iterator[tuple]:
-    seen = False
-    for item in blocks:
-        if len(item[0]):
-            seen = True
-            yield item
-    if not seen:
-        raise InputError(f"{where} holds no data rows")
 
 
 def _reason(exc: BaseException) -> str:

@@ -108,3 +108,14 @@ def nonempty(chunks: Iterator[np.ndarray], where: str) -> Iterator[np.ndarray]:
             yield c
     if not seen:
         raise InputError(f"{where} holds no data rows")
+
+
+def nonempty_groups(blocks: Iterator[tuple], where: str) -> Iterator[tuple]:
+    """The parsed blocks of a grouped read (rows first); none with a row is an error, as for columns."""
+    seen = False
+    for item in blocks:
+        if len(item[0]):
+            seen = True
+            yield item
+    if not seen:
+        raise InputError(f"{where} holds no data rows")

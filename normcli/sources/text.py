@@ -17,11 +17,10 @@ import numpy as np
 
 from .. import env
 from ..engines import Engine, LongLine, count_lines
-from ..errors import InputError
 from ..spec import InputSpec
 from . import blocks as byte_blocks
 from .blocks import _blocks, _chain_blocks, _is_regular, _long_line_error
-from .table import Columns, RowBlock
+from .table import Columns, RowBlock, nonempty_groups
 from .table import nonempty as _nonempty
 from .table import row_blocks as _row_blocks
 from .textparse import (
@@ -114,7 +113,7 @@ class TextSource:
                 pool.shutdown(wait=True, cancel_futures=True)
 
         parsed = _rows_metered(coded(), spec.progress, lambda r: len(r[0]))
-        parsed = _closing(_any_rows(parsed, self.where), self.stream if self.close else None, self.where)
+        parsed = _closing(nonempty_groups(parsed, self.where), self.stream if self.close else None, self.where)
         return Grouped([layout.names[j] for j in keys], [layout.names[j] for j in values], parsed, spec.nan,
                        header=self.header)
 
@@ -122,17 +121,6 @@ class TextSource:
         cols = self.columns(spec)
         parts = [np.column_stack(c) for c in cols.chunks()]
         return np.concatenate(parts) if parts else np.empty((0, 1))
-
-
-def _any_rows(parsed: Iterator, where: str) -> Iterator:
-    """The parsed blocks of a grouped read; none with a row is an error, as for columns."""
-    seen = False
-    for item in parsed:
-        if len(item[0]):
-            seen = True
-            yield item
-    if not seen:
-        raise InputError(f"{where} holds no data rows")
 
 
 def _parsed(spec: InputSpec, func, layout: _Layout, blocks: Iterator[bytes], first_line: int, size: int,
