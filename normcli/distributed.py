@@ -410,12 +410,11 @@ def rows(spec, orders: Sequence[float], kind: str, cluster: Cluster, part_bytes:
                              None, key=f"normcli-rows-{i}-{run}") for i, p in enumerate(the_plan.parts)]
 
     def blocks():
+        import distributed as dd
+
         first = 1
         for i, future in enumerate(futures):
-            if future.status == "error" or not future.done():
-                import distributed as dd
-
-                dd.wait([future])
+            dd.wait([future])
             if future.status == "error":
                 _raise_first_error(futures[i:i + 1], the_plan.parts[i:i + 1], the_plan, client,
                                    lambda part, layout, line: client.submit(_rows_part, part, work, layout,

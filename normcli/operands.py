@@ -99,13 +99,7 @@ def grouped_models(spec, truth: str | None):
     gids = np.concatenate([g for g, _ in parts])
     table = np.concatenate([v for _, v in parts])
     names = list(grouped.names)
-    omitted = 0
-    if spec.nan == "omit":
-        keep = np.isfinite(table).all(axis=1)
-        omitted = int(table.shape[0] - np.count_nonzero(keep))
-        gids, table = gids[keep], table[keep]
-        if table.size == 0:
-            raise InputError("no rows are left after --nan omit")
+    gids, table, omitted = _omit_rows(spec, gids, table)
     y = None
     if truth is not None:
         if truth in names:
@@ -378,11 +372,18 @@ def grouped_table(spec, command: str, ncols: int):
         gids, table = np.zeros(0, np.int64), np.zeros((0, ncols))
     if gids.size == 0:
         raise InputError("the input holds no data rows")
-    omitted = 0
-    if spec.nan == "omit":
-        keep = np.isfinite(table).all(axis=1)
-        omitted = int(table.shape[0] - np.count_nonzero(keep))
-        gids, table = gids[keep], table[keep]
-        if table.size == 0:
-            raise InputError("no rows are left after --nan omit")
+    gids, table, omitted = _omit_rows(spec, gids, table)
     return list(grouped.by), grouped.index.keys, gids, names, table, omitted
+
+
+def _omit_rows(spec, gids, table):
+    """--nan omit on a grouped table: (group of each row, rows, rows omitted), a row with a missing or
+    non-finite value gone whole; an error when none is left."""
+    import numpy as np
+
+    if spec.nan != "omit":
+        return gids, table, 0
+    keep = np.isfinite(table).all(axis=1)
+    if not keep.any():
+        raise InputError("no rows are left after --nan omit")
+    return gids[keep], table[keep], int(table.shape[0] - np.count_nonzero(keep))
