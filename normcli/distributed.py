@@ -104,6 +104,7 @@ class Cluster:
 def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
     """The partitions of ``spec``'s files and the names of the selected columns."""
     from . import inputs, sources
+    from .sources import remote
 
     if spec.values:
         raise UsageError("--engine dask reads files; the values were given as arguments")
@@ -116,15 +117,17 @@ def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
     first_file = None
     for path in files:
         one = replace(spec, file=path)
-        if not os.path.exists(path):
+        if not remote.is_url(path) and not os.path.exists(path):  # a URL's open says so itself
             raise InputError(f"file {path!r} does not exist")
-        with open(path, "rb") as fh:
+        where = remote.absolute(path)
+        with remote.open_binary(path) as fh:
             head = fh.read(16)
         kind = sources.columnar_kind(head)
         if kind is not None:
             from .sources.columnar import ColumnarSource
 
-            source = ColumnarSource(kind, None, repr(path), path, head)
+            source = ColumnarSource(kind, None, repr(path), remote.open_binary(path) if remote.is_url(path) else path,
+                                    head)
             use = source.selected(one)
             file_names, file_header = [source.header[j] for j in use], source.header
             parts += _columnar_parts(path, kind, source)
@@ -132,14 +135,14 @@ def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
             cols = inputs.read_columns(replace(one, progress=None))  # opened here only to learn the columns
             file_names, file_header = cols.names, cols.header
             cols._chunks.close()
-            parts.append(Partition(os.path.abspath(path), "whole", name=path))
+            parts.append(Partition(where, "whole", name=path))
         else:
             layout, (start, first) = _text_layout(one)
-            layouts[os.path.abspath(path)] = (layout, (start, first))
+            layouts[where] = (layout, (start, first))
             file_names = [layout.names[j] for j in layout.usecols]
             file_header = list(layout.names)
-            size = os.path.getsize(path)
-            parts += [Partition(os.path.abspath(path), "text", s, min(s + part_bytes, size), name=path)
+            size = remote.size(path)
+            parts += [Partition(where, "text", s, min(s + part_bytes, size), name=path)
                       for s in range(start, size, part_bytes)]
         if header is None:
             names, header, first_file = file_names, file_header, path
@@ -150,7 +153,9 @@ def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
 
 
 def _columnar_parts(path: str, kind: str, source) -> list[Partition]:
-    parts, row, where = [], 1, os.path.abspath(path)
+    from .sources import remote
+
+    parts, row, where = [], 1, remote.absolute(path)
     if kind == "parquet":
         meta = source._file.metadata
         for group in range(meta.num_row_groups):
@@ -165,13 +170,13 @@ def _columnar_parts(path: str, kind: str, source) -> list[Partition]:
 
 def _text_layout(spec):
     """The layout of a text file (header, delimiter, columns), the byte where its data starts and its line."""
-    from .sources import detect, text
+    from .sources import detect, remote, text
 
-    with open(spec.file, "rb") as stream:
+    with remote.open_binary(spec.file) as stream:
         head = detect._read_magic(stream)
         layout, blocks, first = text._text_start(replace(spec, progress=None), stream, repr(spec.file), head)
         blocks.close()
-    with open(spec.file, "rb") as fh:  # the data starts after the first - 1 lines (the header and any before it)
+    with remote.open_binary(spec.file) as fh:  # the data starts after the header (first - 1 lines)
         start, seen = 0, 0
         while seen < first - 1:
             chunk = fh.read(1 << 20)
@@ -253,7 +258,9 @@ class PartFailed(Exception):
 
 def _text_range(part: Partition) -> bytes:
     """The lines that start in [part.start, part.stop) of the file."""
-    with open(part.path, "rb") as fh:
+    from .sources import remote
+
+    with remote.open_binary(part.path) as fh:
         begin = max(part.start - 1, 0)
         fh.seek(begin)
         data = fh.read(part.stop - begin)
@@ -281,11 +288,16 @@ def _text_range(part: Partition) -> bytes:
 def _columnar_blocks(part: Partition, spec):
     import numpy as np
 
+    from .sources import remote
     from .sources.columnar import ColumnarSource, _floats
 
-    with open(part.path, "rb") as fh:
-        head = fh.read(16)
-    source = ColumnarSource(part.kind, None, repr(part.name), part.path, head)
+    fh = remote.open_binary(part.path)
+    head = fh.read(16)
+    if remote.is_url(part.path):  # read where it is, by range requests
+        source = ColumnarSource(part.kind, None, repr(part.name), fh, head)
+    else:
+        fh.close()
+        source = ColumnarSource(part.kind, None, repr(part.name), part.path, head)
     use = source.selected(spec)
     names = [source.header[j] for j in use]
     if part.kind == "parquet":

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import env
 from .errors import InputError, UsageError
+from .sources import remote
 from .sources.argv import _TOKEN_SPLIT, parse_tokens
 from .sources.blocks import BLOCK_SIZE, MAX_LINE
 from .sources.cells import _looks_numeric, to_float
@@ -109,6 +110,15 @@ def _file_list(spec: InputSpec) -> list[str]:
         raise UsageError("give values as arguments or --file, not both")
     files: list[str] = []
     for pattern in given:
+        if remote.is_url(pattern):
+            if not (remote.can_glob(pattern) and _GLOB.search(pattern)):
+                files.append(pattern)
+                continue
+            matches = remote.glob(pattern)
+            if not matches:
+                raise InputError(f"no file matches {pattern!r}")
+            files.extend(matches)
+            continue
         if pattern == "-" or os.path.exists(pattern) or not _GLOB.search(pattern):
             files.append(pattern)
             continue

@@ -8,9 +8,8 @@ numbers; each error names the option it came from. Reading tables is
 
 from __future__ import annotations
 
-import os
-
 from .errors import InputError, NormcliError, UsageError
+from .sources import remote
 
 
 def inline_models(models: list[str], truth: str | None, spec):
@@ -156,7 +155,7 @@ def matrix_file(path: str, what: str):
     """A matrix from a CSV/TSV or .npy file (every column is a matrix column; values must be finite)."""
     from . import inputs
 
-    if not os.path.exists(path):
+    if not remote.exists(path):
         raise InputError(f"{what}: no such file: {path}")
     try:
         _, A, _ = inputs.read_table(inputs.InputSpec((), path))
@@ -192,7 +191,7 @@ def vector(text, values, what: str, fmt: dict, stdin_ok: bool, empty_ok: bool = 
         except InputError:
             if inputs.numeric_words(text):  # numbers, one of them not finite: that is the error
                 raise
-            if not os.path.exists(text):
+            if not remote.exists(text):
                 raise InputError(f"{what} {text!r} is neither numbers ({_reason(text, nan)}) nor an existing file"
                                  ) from None
     spec = inputs.InputSpec((), text, (), fmt["delimiter"], fmt["header"], _cell_policy(nan))

@@ -81,3 +81,67 @@ def ulps(got, ref) -> float:
     import mpmath
 
     return float(abs(mpmath.mpf(got) - mpmath.mpf(ref)) / math.ulp(r))
+
+
+@pytest.fixture(scope="module")
+def http_folder(tmp_path_factory):
+    """(folder, base URL, log of requests): an HTTP server on 127.0.0.1 serving ``folder`` with range
+    requests, as object stores and web servers do; started and stopped here."""
+    import http.server
+    import threading
+
+    folder = tmp_path_factory.mktemp("served")
+    log: list[tuple[str, str, int]] = []  # (method, path, bytes sent)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _file(self):
+            path = folder / self.path.lstrip("/").split("?")[0]
+            if not path.is_file():
+                self.send_error(404)
+                return None
+            return path.read_bytes()
+
+        def do_HEAD(self):
+            data = self._file()
+            if data is not None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                log.append(("HEAD", self.path, 0))
+
+        def do_GET(self):
+            data = self._file()
+            if data is None:
+                return
+            wanted = self.headers.get("Range")
+            if wanted and wanted.startswith("bytes="):
+                first, _, last = wanted[6:].partition("-")
+                start = int(first) if first else max(len(data) - int(last), 0)
+                stop = min(int(last) + 1, len(data)) if first and last else len(data)
+                body = data[start:stop]
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{len(data)}")
+            else:
+                body = data
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the reader had what it wanted
+                return
+            log.append(("GET", self.path, len(body)))
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}", log
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -108,6 +108,27 @@ def test_an_error_names_the_same_file_line_and_column_as_the_local_engine(cluste
         plocal.value)
 
 
+def test_the_workers_read_urls_themselves(cluster, data, http_folder):
+    import shutil
+
+    folder, base, log = http_folder
+    for name in ("d.csv", "d.parquet"):
+        shutil.copy(name, folder / name)
+    (folder / "bad.csv").write_text("a,b\n" + "1,2\n" * 3000 + "1,oops\n" + "1,2\n" * 10)
+    log.clear()
+    for name in ("d.csv", "d.parquet"):
+        url = f"{base}/{name}"
+        plan = distributed.plan(inputs.InputSpec(file=url), 40_000)
+        assert len(plan.parts) >= 7 and all(p.path == url for p in plan.parts)
+        assert _dask(inputs.InputSpec(file=url), ORDERS, cluster) == _local(inputs.InputSpec(file=name), ORDERS)
+    ranges = [b for method, path, b in log if path == "/d.csv" and method == "GET" and 40_000 <= b < 50_000]
+    assert len(ranges) >= len(distributed.plan(inputs.InputSpec(file="d.csv"), 40_000).parts) - 1  # its own range
+    spec = inputs.InputSpec(file=f"{base}/bad.csv")
+    with pytest.raises(InputError) as remote:
+        _dask(spec, [2.0], cluster, part_bytes=1000)
+    assert str(remote.value) == "line 3002, column 'b': 'oops' is not a number"
+
+
 def test_files_whose_columns_differ_and_stdin_are_refused(cluster, data, tmp_path):
     (tmp_path / "o.csv").write_text("a,z\n1,2\n")
     with pytest.raises(InputError, match=r"^'o.csv' has the columns 'a', 'z' but 'd.csv' has 'a', 'b', 'c'"):

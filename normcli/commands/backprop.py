@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from typing import Annotated, Optional
 
 import typer
 
 from ..errors import InputError, NormcliError, UsageError
+from ..sources import remote
 from . import common
 from .options import Shared, Words, flag, shared, text, texts
 
@@ -146,7 +146,7 @@ def _matrix(value: str, option: str, what: str = "the weights"):
     if not value.strip().strip(";").strip():
         raise InputError(f"{option} is empty")
     if ";" not in value and "\n" not in value.strip() and not inputs.numeric_words(value):
-        if not os.path.exists(value):
+        if not remote.exists(value):
             raise InputError(f"{option} {value!r} is neither numbers (rows separated by ;) nor an existing file")
         try:
             return inputs.read_table(inputs.InputSpec((), value))[1]

@@ -99,8 +99,9 @@ OrderOpt = orders("Order, as for norm: a real number, inf, -inf, l1, l2, max, ..
 FileOpt = Annotated[
     Optional[list[str]],
     typer.Option("--file", "-f", help="CSV, TSV, whitespace-separated, .npy, Parquet or Arrow file, compressed or "
-                 "not; - for stdin. Repeat it, or quote a glob ('shards/*.parquet'), to read several files as one "
-                 "table.", show_default=False, metavar="FILE"),
+                 "not, or a URL (s3://, gs://, https://, ...: pip install 'normcli[remote]'); - for stdin. Repeat "
+                 "it, or quote a glob ('shards/*.parquet'), to read several files as one table.",
+                 show_default=False, metavar="FILE"),
 ]
 ColumnOpt = Annotated[
     Optional[list[str]],

@@ -49,7 +49,8 @@ def _lean_pool(pa) -> None:
 class ColumnarSource:
     """One Parquet or Arrow IPC file (``kind``: ``parquet`` or ``arrow``)."""
 
-    def __init__(self, kind: str, stream, where: str, path: str | None, head: bytes) -> None:
+    def __init__(self, kind: str, stream, where: str, path, head: bytes) -> None:
+        """``path``: a path, a seekable file (a URL's, read by range requests), or None to read ``stream`` whole."""
         self.kind, self.where = kind, where
         pa = _pyarrow(kind, where)
         _lean_pool(pa)
@@ -63,7 +64,10 @@ class ColumnarSource:
                 self._schema = self._file.schema_arrow
                 self.length = self._file.metadata.num_rows
             else:
-                source = pa.memory_map(path) if path is not None else pa.BufferReader(head + stream.read())
+                if path is None:
+                    source = pa.BufferReader(head + stream.read())
+                else:  # a path is mapped; a file opened by fsspec is read where it is
+                    source = pa.memory_map(path) if isinstance(path, str) else path
                 self._file = pa.ipc.open_file(source)
                 self._schema = self._file.schema
                 self.header = list(self._schema.names)

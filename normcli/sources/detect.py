@@ -15,6 +15,7 @@ import sys
 from .. import env
 from ..errors import InputError, UsageError
 from ..spec import InputSpec
+from . import remote
 from .argv import ArgvSource
 from .blocks import _file_offset
 from .npy import NpySource, _load_npy
@@ -50,6 +51,8 @@ def _source(spec: InputSpec):
         if spec.file is None and (env.current().stdin_tty if spec.stdin is None else _isatty(stream)):
             raise UsageError(f"no input: give values, --file PATH, or pipe data in; e.g. {_example(spec.command)}")
         return stream, "stdin", False
+    if remote.is_url(spec.file):
+        return remote.open_url(spec.file), repr(spec.file), True
     try:
         stream = open(spec.file, "rb")  # noqa: SIM115 - handed to the caller, which closes it
     except FileNotFoundError:
@@ -108,6 +111,8 @@ def _open_one(spec: InputSpec):
             from .columnar import ColumnarSource
 
             path = spec.file if packed is None and spec.file not in (None, "-") else None
+            if path is not None and remote.is_url(path):  # read by range requests, never whole
+                return ColumnarSource(kind, None, where, stream, head)
             return ColumnarSource(kind, stream if close or path is None else None, where, path, head)
         _refuse_binary(spec, head, stream, where)
     except BaseException:
