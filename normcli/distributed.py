@@ -22,6 +22,7 @@ Needs ``pip install 'normcli[dask]'``.
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from collections.abc import Sequence
@@ -534,9 +535,6 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
         e, y = mergeable.errors_of(table, t)
         return cmp.compare(names, e, y, shown=shown, sort_by=sort_by, baseline=baseline, loss=loss,
                            confidence=confidence, replicates=replicates, seed=seed, horizon=horizon), omitted
-    if replicates is not None:
-        raise UsageError(f"--bootstrap B resamples all {n} rows B times: on --engine dask the interval is the "
-                         "large-sample one from the exact moments; leave --bootstrap out, or use --engine local")
     medians = spread = None
     if "median|e|" in wanted:
         ranks = mergeable.median_wanted(n)
@@ -565,18 +563,24 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
                                  cluster, the_plan)
     alpha = 1 - confidence
     tested = [mergeable.paired_tests(diffs, col, n, scales[col], shift, alpha, horizon) for col in range(len(others))]
-    heavy = [col for col, (_, dm, _, interval) in enumerate(tested) if interval is None and dm.p is not None]
-    if heavy:  # as the local engine, resampled (with B bounded by the same budget), but where the rows are
-        b = cmp.DEFAULT_BOOTSTRAP
-        note = ""
+    # resampled as the local engine resamples: every pair with --bootstrap B, else those whose differences are
+    # too heavy-tailed for the large-sample interval (or, with --horizon, whose long-run variance is not
+    # positive), with B bounded by the same budget; each row weighted where it is
+    if replicates is not None:
+        pick, b, note, why = list(range(len(others))), replicates, "", ""
+    else:
+        pick = [col for col, (mean, _, _, interval) in enumerate(tested) if interval is None and math.isfinite(mean)]
+        b, note = cmp.DEFAULT_BOOTSTRAP, ""
         if n * b > cmp.RESAMPLE_BUDGET:
             b = max(200, cmp.RESAMPLE_BUDGET // n)
-            note = " (fewer than 2000 to bound the time)"
-        pick = tuple(others[col] for col in heavy)
-        _, state, _, _ = reduce_with(spec, mergeable.PoissonPass(t, loss, ref, pick, tuple(scales[c] for c in heavy),
-                                                                 b, seed), cluster, the_plan)
-        for col, interval in zip(heavy, mergeable.poisson_intervals(state, [scales[c] for c in heavy], alpha, b,
-                                                                    note)):
+            note = " (fewer than 2000 to bound the time; --bootstrap B for more)"
+        why = "resampled because the differences are too heavy-tailed for the large-sample interval; "
+    if pick:
+        _, state, _, _ = reduce_with(spec, mergeable.PoissonPass(t, loss, ref, tuple(others[c] for c in pick),
+                                                                 tuple(scales[c] for c in pick), b, seed, horizon),
+                                     cluster, the_plan)
+        for col, interval in zip(pick, mergeable.poisson_intervals(state, [scales[c] for c in pick], alpha, b,
+                                                                   note, why, horizon)):
             tested[col] = (*tested[col][:3], interval)
     for col, j in enumerate(others):
         mean, dm, wx, interval = tested[col]
@@ -618,6 +622,28 @@ class LinearData:
         futures = [self.client.submit(_residual_sums, f, w, b, pure=False) for f in self.parts]
         return _tree(self.client, _add, futures)
 
+    def solve(self, penalty, intercept: bool):
+        """--solve: the closed-form ridge (w*, b*) of :func:`normcli.core.regularize.ridge_from_gram`, from the
+        Gram matrix of the centered rows merged across partitions; when it is too ill-conditioned for the
+        normal equations, from the triangular factor of a tree QR of the centered rows (TSQR: each partition's
+        R, then R of the stacked pairs, up the tree), which is as accurate as a least-squares solve of the
+        rows themselves."""
+        from .core import regularize as reg
+        from .core.errors import CoreError
+
+        client = self.client
+        n, sx, sy, bad = _tree(client, _add, [client.submit(_linear_sums, f, pure=False) for f in self.parts])
+        if bad:
+            raise CoreError("X and y must be finite")
+        xbar, ybar = (sx / n, float(sy / n)) if intercept else (None, None)
+        G, h = _tree(client, _add, [client.submit(_linear_gram, f, xbar, ybar, pure=False) for f in self.parts])
+
+        def least_squares(lam: float):
+            R = _tree(client, _stacked_r, [client.submit(_linear_r, f, xbar, ybar, pure=False) for f in self.parts])
+            return reg.ridge_from_triangle(R, lam)
+
+        return reg.ridge_from_gram(G, h, xbar, ybar, n, penalty, intercept, least_squares)
+
 
 def _load_linear(part: Partition, spec, layout, target: int, first_line: int | None = None):
     """(X C-contiguous, y, rows omitted) of one partition; --nan omit drops a row whole."""
@@ -653,6 +679,59 @@ def _residual_sums(loaded, w, b):
             r += b
         r -= y
         return X.shape[0], float(np.dot(r, r)), X.T @ r, float(r.sum())
+
+
+def _linear_sums(loaded):
+    """(rows, column sums of X, sum of y, non-finite values) of one partition."""
+    import numpy as np
+
+    X, y, _ = loaded
+    if X.shape[0] == 0:
+        return 0, 0.0, 0.0, 0
+    bad = int(X.size - np.isfinite(X).sum() + y.size - np.isfinite(y).sum())
+    return X.shape[0], X.sum(axis=0), float(y.sum()), bad
+
+
+def _linear_gram(loaded, xbar, ybar):
+    """(X^T X, X^T y) of one partition's rows (centered about the global means when given), block by block
+    as the local engine forms them."""
+    import numpy as np
+
+    from .core import regularize as reg
+
+    X, y, _ = loaded
+    if X.shape[0] == 0:
+        return 0.0, 0.0
+    if xbar is None:
+        return X.T @ X, X.T @ y
+    d = X.shape[1]
+    G, h = np.zeros((d, d)), np.zeros(d)
+    for i in range(0, X.shape[0], reg._BLOCK):
+        block = X[i:i + reg._BLOCK] - xbar
+        G += block.T @ block
+        h += block.T @ (y[i:i + reg._BLOCK] - ybar)
+    return G, h
+
+
+def _linear_r(loaded, xbar, ybar):
+    """R of the QR decomposition of one partition's [X y] (centered when the means are given); None when empty."""
+    import numpy as np
+
+    X, y, _ = loaded
+    if X.shape[0] == 0:
+        return None
+    if xbar is not None:
+        X, y = X - xbar, y - ybar
+    return np.linalg.qr(np.column_stack([X, y]), mode="r")
+
+
+def _stacked_r(a, b):
+    """R of [R_a; R_b]: the triangular factor of both partitions' rows (Q is never formed)."""
+    import numpy as np
+
+    if a is None or b is None:
+        return b if a is None else a
+    return np.linalg.qr(np.vstack([a, b]), mode="r")
 
 
 def _add(a, b):

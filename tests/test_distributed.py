@@ -262,8 +262,6 @@ def test_compare_models_and_dist_on_the_command_line(run, cluster, models, tmp_p
         assert remote.exit_code == 0, remote.stderr
         for lv, rv in zip(local.stdout.split("\n")[1].split(",")[1:], remote.stdout.split("\n")[1].split(",")[1:]):
             assert ulps(float(rv), float(lv)) <= 1
-    refused = run(["compare-models", "-f", "m.csv", "--bootstrap", "500", "--engine", "dask", "--scheduler", address])
-    assert refused.exit_code == 2 and "large-sample" in refused.stderr
     refused = run(["dist", "-f", "m.csv", "--engine", "dask", "--scheduler", address])
     assert refused.exit_code == 2 and "dist needs two columns" in refused.stderr
     bad = tmp_path / "bad.csv"
@@ -322,8 +320,60 @@ def test_regstep_steps_on_rows_held_by_the_workers(run, cluster, tmp_path, monke
     lo, re_ = run(args), run([*args, "--engine", "dask", "--scheduler", address])
     assert re_.exit_code == lo.exit_code == 0, re_.stderr
     assert json.loads(re_.stdout)["notes"] == json.loads(lo.stdout)["notes"]
-    refused = run([*args, "--solve", "--engine", "dask", "--scheduler", address])
-    assert refused.exit_code == 2 and "--solve" in refused.stderr
+    lo = run([*args, "--l2", "0.05", "--solve"])
+    re_ = run([*args, "--l2", "0.05", "--solve", "--engine", "dask", "--scheduler", address])
+    assert re_.exit_code == lo.exit_code == 0, re_.stderr
+    lj, rj = json.loads(lo.stdout), json.loads(re_.stdout)
+    assert [n[:60] for n in rj["notes"]] == [n[:60] for n in lj["notes"]] and any("ridge w*" in n for n in rj["notes"])
+    assert _floats_in(rj) == pytest.approx(_floats_in(lj), rel=1e-11, abs=1e-14)
+    refused = run([*args, "--plot", "--engine", "dask", "--scheduler", address])
+    assert refused.exit_code == 2 and "--plot" in refused.stderr
+
+
+def _floats_in(tree) -> list[float]:
+    """Every number in a JSON answer, in order."""
+    if isinstance(tree, dict):
+        return [v for k in tree for v in _floats_in(tree[k])]
+    if isinstance(tree, list):
+        return [v for item in tree for v in _floats_in(item)]
+    return [float(tree)] if isinstance(tree, (int, float)) and not isinstance(tree, bool) else []
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_solve_on_the_workers_takes_the_tree_qr_when_the_gram_matrix_is_ill_conditioned(cluster, tmp_path,
+                                                                                        intercept):
+    from normcli.core import regularize as reg
+
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((5000, 3))
+    X[:, 2] = X[:, 0] + 1e-5 * rng.standard_normal(5000)  # cond(X^T X) about 1e11: past the normal equations
+    y = X @ np.array([1.0, -2.0, 0.5]) + 4.0 + 0.01 * rng.standard_normal(5000)
+    np.savetxt(tmp_path / "ill.csv", np.column_stack([X, y]), delimiter=",", header="x1,x2,x3,y", comments="",
+               fmt="%.17g")
+    rows = distributed.LinearData(inputs.InputSpec(file=str(tmp_path / "ill.csv")), "y", cluster, part_bytes=40_000)
+    assert len(rows.parts) >= 8
+    G = X.T @ X
+    assert np.linalg.cond(G) > reg._GRAM_COND_LIMIT
+    for penalty in (reg.Penalty(l2=0.0), reg.Penalty(l2=1e-9)):
+        w_local, b_local = reg.ridge_solve(X, y, penalty, intercept)
+        w_remote, b_remote = rows.solve(penalty, intercept)
+        # both backward stable: they agree to about cond(X) eps = 1e-11 (relative to ||w||)
+        assert np.linalg.norm(w_remote - w_local) <= 1e-9 * np.linalg.norm(w_local)
+        assert (b_remote is None) == (not intercept)
+        if intercept:
+            assert b_remote == pytest.approx(b_local, rel=1e-9)
+    Xs = np.column_stack([X[:, :2], X[:, 0]])  # a repeated column and no L2: no unique minimizer
+    np.savetxt(tmp_path / "sing.csv", np.column_stack([Xs, y]), delimiter=",", header="x1,x2,x3,y", comments="",
+               fmt="%.17g")
+    singular = distributed.LinearData(inputs.InputSpec(file=str(tmp_path / "sing.csv")), "y", cluster,
+                                      part_bytes=40_000)
+    from normcli.core.errors import CoreError
+
+    with pytest.raises(CoreError) as local:
+        reg.ridge_solve(Xs, y, reg.Penalty(l2=0.0), intercept)
+    with pytest.raises(CoreError) as remote:
+        singular.solve(reg.Penalty(l2=0.0), intercept)
+    assert str(remote.value) == str(local.value) and "rank 2 < 3" in str(remote.value)
 
 
 def test_compare_models_with_a_horizon_spans_partitions(cluster, models):
@@ -339,3 +389,53 @@ def test_compare_models_with_a_horizon_spans_partitions(cluster, models):
             assert rp.verdict == lp.verdict and rp.dm.p == pytest.approx(lp.dm.p, rel=1e-8)
             assert rp.interval.method == lp.interval.method
             assert rp.interval.high == pytest.approx(lp.interval.high, rel=1e-8)
+
+
+def _close(rp, lp, share):
+    width = lp.interval.high - lp.interval.low
+    assert abs(rp.interval.low - lp.interval.low) < share * width, (rp.interval, lp.interval)
+    assert abs(rp.interval.high - lp.interval.high) < share * width, (rp.interval, lp.interval)
+
+
+def test_compare_models_bootstrap_b_is_a_poisson_bootstrap_on_the_workers(cluster, models):
+    from normcli.core import compare
+
+    spec = inputs.InputSpec(file="m.parquet", columns=("a", "b", "c", "y"))
+    args = dict(shown=None, sort_by="MAE", baseline=None, loss=None, confidence=0.9, replicates=999, horizon=1,
+                part_bytes=200_000)
+    remote, _ = distributed.compare(spec, cluster, "y", seed=3, **args)
+    again, _ = distributed.compare(spec, cluster, "y", seed=3, **args)
+    local = compare.compare(["a", "b", "c"], models[:, :3] - models[:, 3:], models[:, 3], sort_by="MAE",
+                            confidence=0.9, replicates=999, seed=3)
+    assert remote.ranks == local.ranks and len(remote.pairs) == len(local.pairs) == 2
+    for lp, rp, ap in zip(local.pairs, remote.pairs, again.pairs):
+        assert lp.interval.method == "paired bootstrap, percentile, B = 999"
+        assert rp.interval.method == ("Poisson bootstrap (each row weighted Poisson(1), on the workers), "
+                                      "percentile, B = 999")
+        assert (rp.interval.low, rp.interval.high) == (ap.interval.low, ap.interval.high)  # the seed decides
+        assert rp.verdict == lp.verdict
+        _close(rp, lp, 0.1)
+    few, _ = distributed.compare(spec, cluster, "y", seed=3, **{**args, "replicates": 19})
+    assert few.pairs[0].interval.low is None and "B >= 20 needed" in few.pairs[0].interval.method
+    enough, _ = distributed.compare(spec, cluster, "y", seed=3, **{**args, "replicates": 20})
+    assert enough.pairs[0].interval.low is not None
+
+
+def test_a_horizon_whose_long_run_variance_is_not_positive_is_block_resampled(cluster, tmp_path):
+    from normcli.core import compare
+
+    rng = np.random.default_rng(8)
+    n = 30_000
+    a = 2 + rng.standard_normal(n) * 0.1  # errors > 0: the absolute loss difference alternates in sign
+    b = a + np.where(np.arange(n) % 2 == 0, 1.0, -1.0) * 0.7 + rng.standard_normal(n) * 0.05 + 0.003
+    pq.write_table(pa.table({"a": a, "b": b}), tmp_path / "alt.parquet", row_group_size=6000)
+    spec = inputs.InputSpec(file=str(tmp_path / "alt.parquet"))
+    remote, _ = distributed.compare(spec, cluster, None, shown=None, sort_by="MAE", baseline=None, loss="absolute",
+                                    confidence=0.95, replicates=None, seed=0, horizon=2)
+    local = compare.compare(["a", "b"], np.column_stack([a, b]), sort_by="MAE", loss="absolute", horizon=2)
+    (lp,), (rp,) = local.pairs, remote.pairs
+    assert "moving-block bootstrap (blocks of 2)" in lp.interval.method
+    assert rp.interval.method.startswith("resampled because") and "Poisson block bootstrap" in rp.interval.method
+    assert "each run of 2 consecutive rows" in rp.interval.method
+    assert rp.dm.p is None and lp.dm.p is None and rp.verdict == lp.verdict
+    _close(rp, lp, 0.25)

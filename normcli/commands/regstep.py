@@ -145,9 +145,9 @@ def _check(values, weights, grad, data, target, intercept, solve, l1, steps, eve
     if (plot or opts.save is not None) and steps == 1:
         raise UsageError("--plot and --save draw the trajectory of --steps N (N > 1)")
     common.refuse_scheduler_without_dask(opts)
-    if opts.engine == "dask" and (data is None or data == "-" or solve or plot or opts.save is not None):
+    if opts.engine == "dask" and (data is None or data == "-" or plot or opts.save is not None):
         raise UsageError("--engine dask steps on the rows of a --data file held by the workers; --grad, stdin, "
-                         "--solve, --plot and --save run on --engine local")
+                         "--plot and --save run on --engine local")
 
 
 def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, solve, drawing, opts: Shared):
@@ -158,7 +158,7 @@ def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, so
 
     spec = common.input_spec((), opts, file=data)
     if opts.engine == "dask":
-        return _distributed(w, spec, target, intercept, lr, penalty, steps, record, opts)
+        return _distributed(w, spec, target, intercept, lr, penalty, steps, record, solve, opts)
     features, X, y, omitted = operands.linear_data(spec, target)
     start, b = operands.start_weights(w, X.shape[1], intercept)
     traj = common.core_call(lambda: reg.iterate(start, lr, penalty, steps, record, data=(X, y), intercept=intercept,
@@ -172,7 +172,7 @@ def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, so
     else:
         result = reg.trajectory_result(traj, penalty, lr, features, solution)
     if solution is not None:
-        result.notes += reg.solution_notes(*solution, penalty, X, y, traj.w)
+        result.notes += reg.solution_notes(*solution, penalty, reg.linear_loss_grad(X, y, *solution)[0], traj.w)
     common.omitted_rows(result, omitted, " of --data")
     if w is None:
         result.notes.insert(0, "starting from w = 0 (no --weights given)")
@@ -182,22 +182,30 @@ def _with_data(w, data, target, intercept, lr, penalty, steps, record, every, so
 
 
 
-def _distributed(w, spec, target, intercept, lr, penalty, steps, record, opts: Shared):
-    """--data --engine dask: the rows stay on the workers; each step's gradient is one reduction there."""
+def _distributed(w, spec, target, intercept, lr, penalty, steps, record, solve, opts: Shared):
+    """--data --engine dask: the rows stay on the workers; each step's gradient is one reduction there, and
+    --solve's normal equations (or tree QR) are merged sums of them too."""
     from .. import distributed, operands
     from ..core import regularize as reg
 
+    solution = loss = None
     with distributed.Cluster(opts.scheduler) as cluster:
         rows = distributed.LinearData(spec, target, cluster)
         start, b = operands.start_weights(w, rows.features, intercept)
         traj = common.core_call(lambda: reg.iterate(start, lr, penalty, steps, record, intercept=intercept, b=b,
                                                     oracle=rows))
+        if solve:
+            solution = common.core_call(lambda: rows.solve(penalty, intercept))
+            n, squares, _, _ = rows(*solution)
+            loss = squares / (2 * n)
     ib = None if traj.b is None else (traj.final_b_before, traj.final_b_grad, traj.b)
     if steps == 1:
         result = reg.step_result(traj.final, penalty, lr, rows.names, traj.final_loss_before,
-                                 traj.final_loss_after, ib, None)
+                                 traj.final_loss_after, ib, solution)
     else:
-        result = reg.trajectory_result(traj, penalty, lr, rows.names, None)
+        result = reg.trajectory_result(traj, penalty, lr, rows.names, solution)
+    if solution is not None:
+        result.notes += reg.solution_notes(*solution, penalty, loss, traj.w)
     common.omitted_rows(result, rows.omitted, " of --data")
     if w is None:
         result.notes.insert(0, "starting from w = 0 (no --weights given)")

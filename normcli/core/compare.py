@@ -472,9 +472,9 @@ def _resample(d: np.ndarray, alpha: float, b: int, seed, block: int) -> list[Int
         done += k
     kind = "paired bootstrap" if block == 1 else f"paired moving-block bootstrap (blocks of {block})"
     method = f"{kind}, percentile, B = {b}"
-    if b * alpha / 2 < 1:  # the interval's ends would be the extreme replicates, or beyond them
+    if b < fewest_replicates(alpha):  # the interval's ends would be the extreme replicates, or beyond them
         why = (f"undefined: {method} cannot resolve a {_percent(1 - alpha)} interval "
-               f"(B >= {math.ceil(2 / alpha)} needed)")
+               f"(B >= {fewest_replicates(alpha)} needed)")
         return [Interval(None, None, why)] * m
     lo, hi = _quantiles(means, (alpha / 2, 1 - alpha / 2))
     return [Interval(float(lo[j]) * scales[j], float(hi[j]) * scales[j], method) for j in range(m)]
@@ -805,6 +805,12 @@ def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[i
 
 def _fmt_p(p: float | None) -> str:
     return "undefined" if p is None else f"{p:.3g}"
+
+
+def fewest_replicates(alpha: float) -> int:
+    """The least B whose percentile interval at level 1 - alpha is not its extreme replicates: B alpha / 2 >= 1,
+    up to the rounding of alpha (1 - 0.9 is 0.09999999999999998, yet B = 20 gives a 90% interval)."""
+    return max(1, math.ceil(2 / alpha * (1 - 1e-12)))
 
 
 def _percent(fraction: float) -> str:

@@ -476,9 +476,8 @@ def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int,
         interval = Interval((dbar + se * zs[0]) * scale, (dbar + se * zs[1]) * scale,
                             f"large-sample interval (n = {n} > {RESAMPLE_LIMIT}): normal, with the long-run variance "
                             f"of the DM test (autocovariances up to lag {h - 1})")
-    else:
-        interval = Interval(None, None, "undefined on --engine dask: the long-run variance estimate is not "
-                            "positive, and the moving-block bootstrap runs on --engine local")
+    else:  # as the local engine: resampled (the caller runs a Poisson block bootstrap)
+        interval = None
     return dbar * scale, dm, wx, interval
 
 
@@ -486,7 +485,12 @@ def paired_tests(d: DifferenceState, col: int, n: int, scale: float, shift: int,
 class PoissonPass:
     """The Poisson bootstrap of the mean differences: each row weighted by a Poisson(1) count in each of
     ``replicates`` resamples, drawn where the row is (no row moves). A block's weights come from a generator
-    seeded by ``seed`` and the block's own bytes: the same files and partitions give the same interval."""
+    seeded by ``seed`` and the block's own bytes: the same files and partitions give the same interval.
+
+    ``block`` h > 1 (for h-step forecasts, whose differences are autocorrelated up to lag h - 1) weights each
+    run of h consecutive rows alike, the runs cut where a partition's block starts: the Poisson analogue of
+    the moving-block bootstrap, which keeps the dependence inside a run (runs cut at the few block
+    boundaries are shorter)."""
 
     truth: int | None
     loss: str
@@ -495,6 +499,7 @@ class PoissonPass:
     scales: tuple[float, ...]
     replicates: int
     seed: int
+    block: int = 1
 
     def start(self):
         return np.zeros((self.replicates, len(self.others))), np.zeros(self.replicates)
@@ -511,8 +516,11 @@ class PoissonPass:
         rng = np.random.default_rng([self.seed, zlib.crc32(np.ascontiguousarray(block).data)])
         sums, weights = s
         step = max(1, (1 << 22) // max(1, d.shape[0]))
+        runs = -(-d.shape[0] // self.block)
         for start in range(0, self.replicates, step):
-            w = rng.poisson(1.0, size=(min(step, self.replicates - start), d.shape[0])).astype(np.float64)
+            w = rng.poisson(1.0, size=(min(step, self.replicates - start), runs)).astype(np.float64)
+            if self.block > 1:
+                w = np.repeat(w, self.block, axis=1)[:, :d.shape[0]]
             sums[start:start + w.shape[0]] += w @ d
             weights[start:start + w.shape[0]] += w.sum(axis=1)
         return sums, weights
@@ -521,16 +529,24 @@ class PoissonPass:
         return a[0] + b[0], a[1] + b[1]
 
 
-def poisson_intervals(state, scales, alpha: float, replicates: int, note: str = ""):
-    """Percentile intervals of the Poisson bootstrap's replicate means."""
-    from .compare import Interval, _quantiles
+def poisson_intervals(state, scales, alpha: float, replicates: int, note: str = "", why: str = "",
+                      block: int = 1):
+    """Percentile intervals of the Poisson bootstrap's replicate means (``why`` opens the method: the reason
+    it resampled; ``block``: as :class:`PoissonPass`)."""
+    from .compare import Interval, _percent, _quantiles, fewest_replicates
 
+    kind = ("Poisson bootstrap (each row weighted Poisson(1), on the workers)" if block == 1 else
+            f"Poisson block bootstrap (each run of {block} consecutive rows weighted alike by a Poisson(1) count, "
+            "on the workers)")
+    method = f"{kind}, percentile, B = {replicates}{note}"
+    if replicates < fewest_replicates(alpha):  # as the local engine: the ends would be the extreme replicates or beyond
+        why_not = (f"undefined: {method} cannot resolve a {_percent(1 - alpha)} interval "
+                   f"(B >= {fewest_replicates(alpha)} needed)")
+        return [Interval(None, None, why_not)] * len(scales)
     sums, weights = state
     means = sums / np.maximum(weights, 1)[:, None]
     lo, hi = _quantiles(means, (alpha / 2, 1 - alpha / 2))
-    method = ("resampled because the differences are too heavy-tailed for the large-sample interval; Poisson "
-              f"bootstrap (each row weighted Poisson(1), on the workers), percentile, B = {replicates}{note}")
-    return [Interval(float(lo[j]) * sc, float(hi[j]) * sc, method) for j, sc in enumerate(scales)]
+    return [Interval(float(lo[j]) * sc, float(hi[j]) * sc, why + method) for j, sc in enumerate(scales)]
 
 
 @dataclass(frozen=True)

@@ -656,15 +656,9 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
     n, d = X.shape
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
         raise CoreError("X and y must be finite")
-    lam = n * penalty.c * penalty.l2
     G, h, xbar, ybar = _centered_gram(X, y, intercept)
-    A = G + lam * np.eye(d)
-    evals, evecs = np.linalg.eigh(A)
-    top = float(evals[-1])
-    low = float(evals[0])
-    if low > 0 and top <= _GRAM_COND_LIMIT * low:
-        w = evecs @ ((evecs.T @ h) / evals)
-    else:
+
+    def least_squares(lam: float):
         Xc = X - xbar if intercept else X
         yc = y - ybar if intercept else y
         if lam > 0:
@@ -673,6 +667,27 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
         else:
             Xa, ya = Xc, yc
         w, _, rank, _ = np.linalg.lstsq(Xa, ya, rcond=None)
+        return w, rank
+
+    return ridge_from_gram(G, h, xbar, ybar, n, penalty, intercept, least_squares)
+
+
+def ridge_from_gram(G: np.ndarray, h: np.ndarray, xbar, ybar, n: int, penalty: Penalty, intercept: bool,
+                    least_squares):
+    """:func:`ridge_solve` from the (centered) Gram matrix G = X^T X, h = X^T y and the means (None without an
+    intercept), as merged sums give them; ``least_squares(lam)`` -> (w, rank) solves
+    [X; sqrt(lam) I] w ~ [y; 0] when G is too ill-conditioned for the normal equations (from the rows, or from
+    the triangular factor of a distributed QR: :func:`ridge_from_triangle`)."""
+    d = G.shape[0]
+    lam = n * penalty.c * penalty.l2
+    A = G + lam * np.eye(d)
+    evals, evecs = np.linalg.eigh(A)
+    top = float(evals[-1])
+    low = float(evals[0])
+    if low > 0 and top <= _GRAM_COND_LIMIT * low:
+        w = evecs @ ((evecs.T @ h) / evals)
+    else:
+        w, rank = least_squares(lam)
         if rank < d:
             what = "the centered X" if intercept else "X"
             raise CoreError(
@@ -680,6 +695,18 @@ def ridge_solve(X, y, penalty: Penalty, intercept: bool = False):
                 f"is 0, so the minimizer is not unique; give --l2 > 0")
     b = float(ybar - xbar @ w) if intercept else None
     return w, b
+
+
+def ridge_from_triangle(R: np.ndarray, lam: float):
+    """(w, rank) of [X; sqrt(lam) I] w ~ [y; 0] from R, the triangular factor of the QR decomposition of
+    [X y] (d + 1 columns): ||X w - y||^2 = ||R_x w - r||^2 + a constant, so the rows of X are not needed."""
+    d = R.shape[1] - 1
+    Rx, r = R[:, :d], R[:, d]
+    if lam > 0:
+        Rx = np.vstack([Rx, math.sqrt(lam) * np.eye(d)])
+        r = np.concatenate([r, np.zeros(d)])
+    w, _, rank, _ = np.linalg.lstsq(Rx, r, rcond=None)
+    return w, rank
 
 
 # --------------------------------------------------------------------------
@@ -1084,9 +1111,9 @@ def divergence(traj: Trajectory, lr: float) -> str | None:
             f"iteration diverges; --lr {lr!r} is too large (try a smaller --lr)")
 
 
-def solution_notes(w_star, b_star, penalty: Penalty, X, y, w) -> list[str]:
-    """How far the iterate w is from the closed-form ridge solution, and the objective there."""
-    loss = linear_loss_grad(X, y, w_star, b_star)[0]
+def solution_notes(w_star, b_star, penalty: Penalty, loss: float, w) -> list[str]:
+    """How far the iterate w is from the closed-form ridge solution, and the objective there (``loss``: the
+    data loss at w*, ``linear_loss_grad(X, y, w_star, b_star)[0]``)."""
     gap = norm(np.asarray(w, dtype=np.float64) - w_star)
     c = "" if penalty.c == 1 else "2"
     notes = [f"ridge w* = (X^T X + {c}n lambda I)^-1 X^T y{' on centered data' if b_star is not None else ''}: "

@@ -358,3 +358,17 @@ def test_a_horizon_longer_than_the_data_leaves_the_interval_undefined():
     (p,) = C.compare(["a", "b"], np.c_[[1.0, 2.0, 3.0], [2.0, 2.5, 5.0]], horizon=5).pairs
     assert p.interval.low is None and "blocks of 5" in p.interval.method
     assert p.dm.p is None and "horizon" in p.dm.why
+
+
+@pytest.mark.parametrize("confidence,fewest", [(0.9, 20), (0.95, 40), (0.99, 200), (0.8, 10), (0.999, 2000)])
+def test_the_fewest_replicates_named_are_the_fewest_that_give_an_interval(confidence, fewest):
+    from fractions import Fraction
+
+    d = np.random.default_rng(1).standard_normal((50, 1))
+    (short,) = C.bootstrap_intervals(d, confidence, replicates=fewest - 1)
+    (enough,) = C.bootstrap_intervals(d, confidence, replicates=fewest)
+    assert short.low is None and f"(B >= {fewest} needed)" in short.method
+    assert enough.low is not None and enough.low < enough.high
+    for k in range(500, 1000):  # every confidence 0.500 ... 0.999: the exact least B with B (1 - c) / 2 >= 1
+        exact = math.ceil(2 / (1 - Fraction(k, 1000)))
+        assert C.fewest_replicates(1 - k / 1000) == exact, k
