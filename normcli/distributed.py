@@ -1,9 +1,10 @@
 """The Dask engine: the local engine's reductions, partition by partition, on a dask.distributed cluster.
 
 The client plans the work and sends only the plan: a list of partitions,
-each a path and a part of its file (a row group of a Parquet file, a
-record batch of an Arrow file, a byte range of a text file, or a whole
-compressed or ``.npy`` file). Each partition is reduced on a worker,
+each a path and a part of its file (consecutive row groups of a Parquet
+file or record batches of an Arrow file, up to :data:`PART_BYTES` of the
+selected columns; a byte range of a text file; or a whole compressed or
+``.npy`` file). Each partition is reduced on a worker,
 which opens the file itself, to the accumulators the local engine uses
 (:class:`normcli.core.norms.NormAccumulator`, exact to merge), and those
 are merged pairwise in a tree on the cluster; only the final merge comes
@@ -30,14 +31,14 @@ from dataclasses import dataclass, replace
 
 from .errors import InputError, NormcliError, UsageError
 
-#: Bytes of text per partition.
+#: Bytes per partition: of text, or of the selected columns as float64 (consecutive row groups grouped).
 PART_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
 class Partition:
-    """One piece of one file: ``kind`` text (bytes [start, stop)), parquet (row group ``start``),
-    arrow (record batch ``start``) or whole (the file, read by the local reader)."""
+    """One piece of one file: ``kind`` text (bytes [start, stop)), parquet (row groups [start, stop)),
+    arrow (record batches [start, stop)) or whole (the file, read by the local reader)."""
 
     path: str  # absolute: the workers open it wherever they run
     kind: str
@@ -131,7 +132,7 @@ def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
                                     head)
             use = source.selected(one)
             file_names, file_header = [source.header[j] for j in use], source.header
-            parts += _columnar_parts(path, kind, source)
+            parts += _columnar_parts(path, kind, source, len(use), part_bytes)
         elif sources.compression_kind(head) is not None or head.startswith(sources.NPY):
             cols = inputs.read_columns(replace(one, progress=None))  # opened here only to learn the columns
             file_names, file_header = cols.names, cols.header
@@ -153,19 +154,26 @@ def plan(spec, part_bytes: int = PART_BYTES) -> Plan:
     return Plan(names, header, parts, layouts)
 
 
-def _columnar_parts(path: str, kind: str, source) -> list[Partition]:
+def _columnar_parts(path: str, kind: str, source, width: int, part_bytes: int) -> list[Partition]:
+    """A file's row groups (record batches), consecutive ones grouped while their ``width`` selected float64
+    columns stay within ``part_bytes`` (a group larger than that is a partition alone): one task per group,
+    not per row group, keeps the scheduler's share small."""
     from .sources import remote
 
-    parts, row, where = [], 1, remote.absolute(path)
+    where = remote.absolute(path)
     if kind == "parquet":
         meta = source._file.metadata
-        for group in range(meta.num_row_groups):
-            parts.append(Partition(where, kind, group, group + 1, row, path))
-            row += meta.row_group(group).num_rows
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
     else:
-        for i in range(source._file.num_record_batches):
-            parts.append(Partition(where, kind, i, i + 1, row, path))
-            row += source._file.get_batch(i).num_rows
+        sizes = [source._file.get_batch(i).num_rows for i in range(source._file.num_record_batches)]
+    parts, row, start, held = [], 1, 0, 0
+    for g, rows in enumerate(sizes):
+        if g > start and (held + rows) * 8 * max(width, 1) > part_bytes:
+            parts.append(Partition(where, kind, start, g, row, path))
+            row, start, held = row + held, g, 0
+        held += rows
+    if sizes:
+        parts.append(Partition(where, kind, start, len(sizes), row, path))
     return parts
 
 
@@ -287,10 +295,8 @@ def _text_range(part: Partition) -> bytes:
 
 
 def _columnar_blocks(part: Partition, spec):
-    import numpy as np
-
     from .sources import remote
-    from .sources.columnar import ColumnarSource, _floats
+    from .sources.columnar import ColumnarSource
 
     fh = remote.open_binary(part.path)
     head = fh.read(16)
@@ -301,26 +307,38 @@ def _columnar_blocks(part: Partition, spec):
         source = ColumnarSource(part.kind, None, repr(part.name), part.path, head)
     use = source.selected(spec)
     names = [source.header[j] for j in use]
-    if part.kind == "parquet":
-        table = source._file.read_row_group(part.start, columns=names, use_threads=False)
-        arrays = [table.column(k) for k in range(len(use))]
-    else:
-        batch = source._file.get_batch(part.start)
-        arrays = [batch.column(j) for j in use]
-    block = np.column_stack([_floats(a) for a in arrays]) if arrays else np.empty((0, 0))
-    if spec.nan == "error":
-        from .sources.table import NAN_ADVICE
+    return _groups(source, part, use, names, spec.nan)
 
-        for k, arr in enumerate(arrays):
-            if arr.null_count:
-                i = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
-                raise InputError(f"{part.name!r}: row {part.first_row + i}, column {names[k]!r}: a missing value "
-                                 "(null)", NAN_ADVICE)
-        if not np.isfinite(block).all():
-            i, k = np.argwhere(~np.isfinite(block))[0]
-            raise InputError(f"{part.name!r}: row {part.first_row + i}, column {names[k]!r}: "
-                             f"{float(block[i, k])!r} is not a finite number", NAN_ADVICE)
-    return iter([block])
+
+def _groups(source, part: Partition, use, names, nan: str):
+    """The blocks of row groups (or record batches) [part.start, part.stop), one at a time."""
+    import numpy as np
+
+    from .sources.columnar import _floats
+
+    first = part.first_row
+    for g in range(part.start, part.stop):
+        if part.kind == "parquet":
+            table = source._file.read_row_group(g, columns=names, use_threads=False)
+            arrays = [table.column(k) for k in range(len(use))]
+        else:
+            batch = source._file.get_batch(g)
+            arrays = [batch.column(j) for j in use]
+        block = np.column_stack([_floats(a) for a in arrays]) if arrays else np.empty((0, 0))
+        if nan == "error":
+            from .sources.table import NAN_ADVICE
+
+            for k, arr in enumerate(arrays):
+                if arr.null_count:
+                    i = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+                    raise InputError(f"{part.name!r}: row {first + i}, column {names[k]!r}: a missing value "
+                                     "(null)", NAN_ADVICE)
+            if not np.isfinite(block).all():
+                i, k = np.argwhere(~np.isfinite(block))[0]
+                raise InputError(f"{part.name!r}: row {first + i}, column {names[k]!r}: "
+                                 f"{float(block[i, k])!r} is not a finite number", NAN_ADVICE)
+        first += block.shape[0]
+        yield block
 
 
 def _merge(a, b):

@@ -75,6 +75,19 @@ def test_every_order_is_within_an_ulp_of_the_local_engine(cluster, data, kind):
     assert worst <= 1, worst  # measured: 0 for p in {1, 2, inf, -inf, 0}, at most 1 elsewhere
 
 
+def test_consecutive_row_groups_are_one_partition_up_to_the_part_size(cluster, data):
+    spec = inputs.InputSpec(file="d.parquet")  # 7 row groups: 6 of 3000 rows and one of 2000; 3 columns
+    plan = distributed.plan(spec, 150_000)
+    assert [(p.start, p.stop, p.first_row) for p in plan.parts] == [(0, 2, 1), (2, 4, 6001), (4, 6, 12001),
+                                                                     (6, 7, 18001)]
+    one = inputs.InputSpec(file="d.parquet", columns=("a",))
+    assert [(p.start, p.stop) for p in distributed.plan(one, 150_000).parts] == [(0, 6), (6, 7)]
+    assert [(p.start, p.stop) for p in distributed.plan(one).parts] == [(0, 7)]  # 64 MiB: the file is one
+    assert len(distributed.plan(spec, 1000).parts) == 7  # a row group larger than the size is one alone
+    for s in (spec, one):
+        assert _dask(s, ORDERS, cluster, part_bytes=150_000) == _local(s, ORDERS)
+
+
 def test_many_files_and_a_text_range_cut_mid_line(cluster, data):
     spec = inputs.InputSpec(file=("d.csv", "d.parquet", "d.csv"), columns=("b", "a"))
     assert _dask(spec, [2.0], cluster, part_bytes=12_345) == _local(spec, [2.0])
