@@ -520,19 +520,32 @@ def _listed(names) -> str:
 def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, baseline: str | None,
             loss: str | None, confidence: float, replicates: int | None, seed: int, horizon: int,
             part_bytes: int = PART_BYTES):
-    """(Comparison, rows omitted) of the models in ``spec``'s files, in the passes of
-    :mod:`normcli.core.mergeable`. Up to ``compare.RESAMPLE_LIMIT`` rows the rows are gathered and compared
-    by the local code itself (the same numbers to the bit)."""
+    """(Comparison, rows omitted, what was guessed of the columns or None) of the models in ``spec``'s files,
+    in the passes of :mod:`normcli.core.mergeable`. Up to ``compare.RESAMPLE_LIMIT`` rows the rows are
+    gathered and compared by the local code itself (the same numbers to the bit). Without -c, a first pass
+    of :class:`~normcli.core.mergeable.ColumnFacts` leaves index-like columns out, as the local engine does."""
     from .core import compare as cmp
     from .core import mergeable
 
     the_plan = plan(spec, part_bytes)
     names = list(the_plan.names)
+    if truth is not None and truth not in names:
+        raise UsageError(f"--truth {truth!r} is not one of the selected columns ({_listed(names)}); with "
+                         "--engine dask select it too (-c)")
+    guess = None
+    if not spec.columns:  # as the local engine: index-like columns are no models (one pass of column facts)
+        _, facts, _, _ = reduce_with(spec, mergeable.FactsPass(), cluster, the_plan)
+        if facts is not None:
+            models = [j for j, name in enumerate(names) if name != truth]
+            keep, guess = cmp.guess_from_facts([names[j] for j in models], [facts[j] for j in models],
+                                               truth is not None)
+            if len(keep) < len(models):
+                chosen_cols = [names[models[k]] for k in keep] + ([truth] if truth is not None else [])
+                spec = replace(spec, columns=tuple(sorted(chosen_cols, key=names.index)))
+                the_plan = plan(spec, part_bytes)
+                names = list(the_plan.names)
     t = None
     if truth is not None:
-        if truth not in names:
-            raise UsageError(f"--truth {truth!r} is not one of the selected columns ({_listed(names)}); with "
-                             "--engine dask select it too (-c)")
         t = names.index(truth)
         names.pop(t)
     if not names:
@@ -551,8 +564,9 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
         _, rows, _, _ = reduce_with(spec, mergeable.GatherPass(), cluster, the_plan)
         table = np.concatenate(rows.blocks) if rows.blocks else np.empty((0, len(the_plan.names)))
         e, y = mergeable.errors_of(table, t)
-        return cmp.compare(names, e, y, shown=shown, sort_by=sort_by, baseline=baseline, loss=loss,
-                           confidence=confidence, replicates=replicates, seed=seed, horizon=horizon), omitted
+        local = cmp.compare(names, e, y, shown=shown, sort_by=sort_by, baseline=baseline, loss=loss,
+                            confidence=confidence, replicates=replicates, seed=seed, horizon=horizon)
+        return local, omitted, guess
     medians = spread = None
     if "median|e|" in wanted:
         ranks = mergeable.median_wanted(n)
@@ -569,10 +583,10 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
                             horizon=horizon)
     if len(names) == 1:
         result.notes.append("one model: metrics only (the tests need two or more)")
-        return result, omitted
+        return result, omitted, guess
     ref = cmp.reference(result, baseline)
     if ref is None:
-        return result, omitted
+        return result, omitted, guess
     others = tuple(j for j in range(len(names)) if j != ref)
     scales = tuple(mergeable.difference_scale(first, loss, j, ref) for j in others)
     shift = 0 if n <= mergeable.EXACT_RANKS else mergeable.COARSE_SHIFT
@@ -603,7 +617,7 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
     for col, j in enumerate(others):
         mean, dm, wx, interval = tested[col]
         result.pairs.append(cmp.Pair(names[j], names[ref], mean, interval, dm, wx))
-    return cmp.judged(result), omitted
+    return cmp.judged(result), omitted, guess
 
 
 # --------------------------------------------------------------------------

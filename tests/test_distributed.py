@@ -234,7 +234,7 @@ def test_compare_models_in_partitions_decides_as_the_local_engine(cluster, model
     for name in ("m.csv", "m.parquet"):
         spec = inputs.InputSpec(file=name, columns=columns)
         assert len(distributed.plan(spec, 200_000).parts) >= 5
-        remote, omitted = distributed.compare(spec, cluster, truth, shown=None, sort_by=sort_by, baseline=None,
+        remote, omitted, _ = distributed.compare(spec, cluster, truth, shown=None, sort_by=sort_by, baseline=None,
                                               loss=None, confidence=0.95, replicates=None, seed=0, horizon=1,
                                               part_bytes=200_000)
         e = models[:, :3] - models[:, 3:] if truth else models[:, :3]
@@ -394,7 +394,7 @@ def test_compare_models_with_a_horizon_spans_partitions(cluster, models):
 
     spec = inputs.InputSpec(file="m.parquet", columns=("a", "b", "c"))
     for h in (2, 5):
-        remote, _ = distributed.compare(spec, cluster, None, shown=None, sort_by="MSE", baseline=None, loss=None,
+        remote, _, _ = distributed.compare(spec, cluster, None, shown=None, sort_by="MSE", baseline=None, loss=None,
                                         confidence=0.95, replicates=None, seed=0, horizon=h, part_bytes=200_000)
         local = compare.compare(["a", "b", "c"], models[:, :3], sort_by="MSE", horizon=h)
         assert remote.horizon == h and remote.reference == local.reference
@@ -416,8 +416,8 @@ def test_compare_models_bootstrap_b_is_a_poisson_bootstrap_on_the_workers(cluste
     spec = inputs.InputSpec(file="m.parquet", columns=("a", "b", "c", "y"))
     args = dict(shown=None, sort_by="MAE", baseline=None, loss=None, confidence=0.9, replicates=999, horizon=1,
                 part_bytes=200_000)
-    remote, _ = distributed.compare(spec, cluster, "y", seed=3, **args)
-    again, _ = distributed.compare(spec, cluster, "y", seed=3, **args)
+    remote, _, _ = distributed.compare(spec, cluster, "y", seed=3, **args)
+    again, _, _ = distributed.compare(spec, cluster, "y", seed=3, **args)
     local = compare.compare(["a", "b", "c"], models[:, :3] - models[:, 3:], models[:, 3], sort_by="MAE",
                             confidence=0.9, replicates=999, seed=3)
     assert remote.ranks == local.ranks and len(remote.pairs) == len(local.pairs) == 2
@@ -428,9 +428,9 @@ def test_compare_models_bootstrap_b_is_a_poisson_bootstrap_on_the_workers(cluste
         assert (rp.interval.low, rp.interval.high) == (ap.interval.low, ap.interval.high)  # the seed decides
         assert rp.verdict == lp.verdict
         _close(rp, lp, 0.1)
-    few, _ = distributed.compare(spec, cluster, "y", seed=3, **{**args, "replicates": 19})
+    few, _, _ = distributed.compare(spec, cluster, "y", seed=3, **{**args, "replicates": 19})
     assert few.pairs[0].interval.low is None and "B >= 20 needed" in few.pairs[0].interval.method
-    enough, _ = distributed.compare(spec, cluster, "y", seed=3, **{**args, "replicates": 20})
+    enough, _, _ = distributed.compare(spec, cluster, "y", seed=3, **{**args, "replicates": 20})
     assert enough.pairs[0].interval.low is not None
 
 
@@ -443,7 +443,7 @@ def test_a_horizon_whose_long_run_variance_is_not_positive_is_block_resampled(cl
     b = a + np.where(np.arange(n) % 2 == 0, 1.0, -1.0) * 0.7 + rng.standard_normal(n) * 0.05 + 0.003
     pq.write_table(pa.table({"a": a, "b": b}), tmp_path / "alt.parquet", row_group_size=6000)
     spec = inputs.InputSpec(file=str(tmp_path / "alt.parquet"))
-    remote, _ = distributed.compare(spec, cluster, None, shown=None, sort_by="MAE", baseline=None, loss="absolute",
+    remote, _, _ = distributed.compare(spec, cluster, None, shown=None, sort_by="MAE", baseline=None, loss="absolute",
                                     confidence=0.95, replicates=None, seed=0, horizon=2)
     local = compare.compare(["a", "b"], np.column_stack([a, b]), sort_by="MAE", loss="absolute", horizon=2)
     (lp,), (rp,) = local.pairs, remote.pairs
@@ -452,3 +452,33 @@ def test_a_horizon_whose_long_run_variance_is_not_positive_is_block_resampled(cl
     assert "each run of 2 consecutive rows" in rp.interval.method
     assert rp.dm.p is None and lp.dm.p is None and rp.verdict == lp.verdict
     _close(rp, lp, 0.25)
+
+
+def test_index_like_columns_are_left_out_as_by_the_local_engine(run, cluster, models, tmp_path):
+    n = models.shape[0]
+    table = np.column_stack([np.arange(n), 5000 + 3 * np.arange(n), models])
+    header = "step,id,a,b,c,y"
+    np.savetxt("ix.csv", table, delimiter=",", header=header, comments="", fmt="%.17g")
+    pq.write_table(pa.table(dict(zip(header.split(","), table.T))), "ix.parquet", row_group_size=4000)
+    for name in ("ix.csv", "ix.parquet"):
+        spec = inputs.InputSpec(file=name)
+        remote, _, guess = distributed.compare(spec, cluster, "y", shown=None, sort_by="MAE", baseline=None,
+                                               loss=None, confidence=0.95, replicates=None, seed=0, horizon=1,
+                                               part_bytes=100_000)
+        assert remote.names == ["a", "b", "c"]
+        assert guess == ("took 'a', 'b', 'c' as the models (choose with -c); left out 'step': its values are "
+                         f"0..{n - 1}, a row number; left out 'id': named 'id' with increasing integers, an identifier")
+        local = run(["compare-models", "-f", name, "--truth", "y", "-o", "csv"])
+        dask = run(["compare-models", "-f", name, "--truth", "y", "-o", "csv", "--engine", "dask", "--scheduler",
+                    cluster.client.scheduler.address])
+        assert dask.exit_code == local.exit_code == 0, dask.stderr
+        assert dask.stderr == local.stderr and "left out 'step'" in dask.stderr
+        assert [r.split(",")[:2] for r in dask.stdout.splitlines()] == [r.split(",")[:2] for r in
+                                                                         local.stdout.splitlines()]
+    shuffled = table.copy()
+    shuffled[100, 0] = 7  # no longer a row number anywhere: a model
+    np.savetxt("ix2.csv", shuffled, delimiter=",", header=header, comments="", fmt="%.17g")
+    remote, _, guess = distributed.compare(inputs.InputSpec(file="ix2.csv"), cluster, "y", shown=None, sort_by="MAE",
+                                           baseline=None, loss=None, confidence=0.95, replicates=None, seed=0,
+                                           horizon=1, part_bytes=100_000)
+    assert remote.names == ["step", "a", "b", "c"] and "left out 'id'" in guess

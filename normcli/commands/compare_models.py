@@ -133,10 +133,9 @@ def _distributed(spec, truth, opts: Shared, **choices) -> None:
     from ..core import compare
 
     with distributed.Cluster(opts.scheduler) as cluster:
-        comparison, omitted = common.core_call(lambda: distributed.compare(spec, cluster, truth, **choices))
+        comparison, omitted, guess = common.core_call(lambda: distributed.compare(spec, cluster, truth, **choices))
     result = compare.comparison_result(comparison)
-    if not opts.column:
-        result.notes.append("--engine dask takes every column as a model (no index-like column is left out): "
-                            "choose them with -c")
+    if guess:
+        result.warnings.insert(0, guess)
     common.omitted_observations(result, omitted, choices["horizon"])
     common.show(result, opts)

@@ -721,19 +721,18 @@ TRUTH_NAMES = frozenset({"y", "truth", "true", "y_true", "ytrue", "target", "lab
 _INDEX_NAMES = frozenset({"id", "index", "idx", "row", "rowid", "row_id", "#"})
 
 
-def _index_like(name: str, col: np.ndarray) -> str | None:
-    """Why a column looks like a row index rather than a model's errors (None if it does not)."""
+def _index_like(name: str, facts) -> str | None:
+    """Why a column (its :class:`~normcli.core.mergeable.ColumnFacts`) looks like a row index rather than a
+    model's errors (None if it does not)."""
     key = name.strip().lower()
     if not key or key.startswith("unnamed"):
         return ("an unnamed column (as pandas writes its index)" if not key
                 else f"named {name!r}, as pandas names its index")
-    n = col.size
-    if n < 3 or not np.isfinite(col).all() or not (col == np.round(col)).all():
+    if facts.n < 3 or not facts.integral:
         return None
-    step = np.diff(col)
-    if (step == 1).all() and col[0] in (0, 1):
-        return f"its values are {col[0]:.0f}..{col[-1]:.0f}, a row number"
-    if key in _INDEX_NAMES and (step > 0).all():
+    if facts.unit_steps and facts.first in (0, 1):
+        return f"its values are {facts.first:.0f}..{facts.last:.0f}, a row number"
+    if key in _INDEX_NAMES and facts.rising:
         return f"named {name!r} with increasing integers, an identifier"
     return None
 
@@ -747,14 +746,14 @@ def errors(predictions, truth) -> np.ndarray:
     return np.asarray(predictions, dtype=np.float64) - np.asarray(truth, dtype=np.float64)[:, None]
 
 
-def _off_center(col: np.ndarray) -> bool:
-    """True when a column's mean is more than 3 standard deviations from 0 (errors are centered near 0)."""
-    col = col[np.isfinite(col)]
-    if col.size < 2:
+def _off_center(facts) -> bool:
+    """True when a column's mean is more than 3 standard deviations from 0 (errors are centered near 0), of
+    its finite values."""
+    m = facts.finite
+    if m.n < 2:
         return False
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean, spread = float(np.mean(col)), float(np.std(col))
-    return spread > 0 and abs(mean) > 3 * spread
+    spread = math.sqrt(m.m2 / m.n)
+    return spread > 0 and abs(m.mean) > 3 * spread
 
 
 def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[int], str | None]:
@@ -783,8 +782,17 @@ def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[i
     >>> print(message)
     took 'A', 'B' as the models (choose with -c); left out 'song': its values are 1..3, a row number
     """
+    from .mergeable import ColumnFacts
+
     table = np.asarray(table, dtype=np.float64)
-    left = [(j, why) for j, name in enumerate(names) if (why := _index_like(name, table[:, j])) is not None]
+    return guess_from_facts(names, [ColumnFacts.of(np.ascontiguousarray(table[:, j])) for j in range(len(names))],
+                            truth_given)
+
+
+def guess_from_facts(names: Sequence[str], facts, truth_given: bool) -> tuple[list[int], str | None]:
+    """:func:`guess_models` from each column's :class:`~normcli.core.mergeable.ColumnFacts` (merged across
+    partitions on the Dask engine)."""
+    left = [(j, why) for j, name in enumerate(names) if (why := _index_like(name, facts[j])) is not None]
     keep = [j for j in range(len(names)) if j not in {j for j, _ in left}]
     if not keep:  # every column looks like an index: they are all someone's data after all
         keep, left = list(range(len(names))), []
@@ -794,7 +802,7 @@ def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[i
         if truthy and len(keep) > 1:
             doubts.append(f"{truthy[0]!r} looks like the true values, not errors: if the other columns are "
                           f"predictions, give --truth {truthy[0]}")
-        elif len(keep) > 1 and all(_off_center(table[:, j]) for j in keep):
+        elif len(keep) > 1 and all(_off_center(facts[j]) for j in keep):
                 doubts.append("no column is centered near 0 as errors are (each mean is more than 3 standard "
                               "deviations from 0): if these are predictions, name the true values with --truth")
     if not doubts:

@@ -588,3 +588,56 @@ class GatherPass:
 
     def merge(self, a: Gathered, b: Gathered) -> Gathered:
         return Gathered(a.blocks + b.blocks)
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What :func:`normcli.core.compare.guess_models` asks of a column, merged in input order: its length,
+    first and last values, whether every value is a finite integer, whether every step is 1 or positive,
+    and the moments of its finite values."""
+
+    n: int = 0
+    first: float = math.nan
+    last: float = math.nan
+    integral: bool = True
+    unit_steps: bool = True
+    rising: bool = True
+    finite: Moments = field(default_factory=Moments)
+
+    @staticmethod
+    def of(col: np.ndarray) -> ColumnFacts:
+        if col.size == 0:
+            return ColumnFacts()
+        ok = np.isfinite(col)
+        step = np.diff(col)
+        with np.errstate(invalid="ignore"):
+            integral = bool(ok.all() and (col == np.round(col)).all())
+        return ColumnFacts(col.size, float(col[0]), float(col[-1]), integral, bool((step == 1).all()),
+                           bool((step > 0).all()), Moments.of(col[ok]))
+
+    def merge(self, o: ColumnFacts) -> ColumnFacts:
+        if self.n == 0:
+            return o
+        if o.n == 0:
+            return self
+        step = o.first - self.last
+        return ColumnFacts(self.n + o.n, self.first, o.last, self.integral and o.integral,
+                           self.unit_steps and o.unit_steps and step == 1, self.rising and o.rising and step > 0,
+                           self.finite.merge(o.finite))
+
+
+@dataclass(frozen=True)
+class FactsPass:
+    """The :class:`ColumnFacts` of every column (for compare-models' guess of which columns are models)."""
+
+    def start(self) -> list[ColumnFacts] | None:
+        return None
+
+    def add(self, s, block: np.ndarray):
+        facts = [ColumnFacts.of(np.ascontiguousarray(block[:, j])) for j in range(block.shape[1])]
+        return facts if s is None else self.merge(s, facts)
+
+    def merge(self, a, b):
+        if a is None or b is None:
+            return b if a is None else a
+        return [x.merge(y) for x, y in zip(a, b)]

@@ -134,3 +134,25 @@ def test_horizon_tests_match_the_local_comparison():
                                                                                                      rel=1e-8)
         assert interval.method == pair.interval.method
         assert (interval.low, interval.high) == pytest.approx((pair.interval.low, pair.interval.high), rel=1e-9)
+
+
+@pytest.mark.parametrize("col", [np.arange(50.0), np.arange(1.0, 51.0), 7 + 2 * np.arange(50.0),
+                                 np.r_[np.arange(20.0), 19.0, np.arange(21.0, 50.0)],
+                                 np.r_[np.arange(20.0), np.nan, np.arange(21.0, 50.0)],
+                                 np.random.default_rng(2).standard_normal(50) + 4])
+def test_column_facts_merged_from_any_cut_are_the_whole_column_s(col):
+    from normcli.core.mergeable import ColumnFacts
+
+    whole = ColumnFacts.of(col)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        cuts = np.sort(rng.choice(np.arange(1, col.size), size=rng.integers(1, 8), replace=False))
+        merged = ColumnFacts()
+        for piece in np.split(col, cuts):
+            merged = merged.merge(ColumnFacts.of(piece))
+        assert (merged.n, merged.integral, merged.unit_steps, merged.rising) == \
+            (whole.n, whole.integral, whole.unit_steps, whole.rising)
+        assert (merged.first, merged.last) == (whole.first, whole.last)
+        assert merged.finite.mean == pytest.approx(whole.finite.mean, rel=1e-14)
+        assert merged.finite.m2 == pytest.approx(whole.finite.m2, rel=1e-12)
+    assert whole.unit_steps == bool((np.diff(col) == 1).all()) and whole.rising == bool((np.diff(col) > 0).all())
