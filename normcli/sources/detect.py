@@ -55,14 +55,8 @@ def _source(spec: InputSpec):
         return remote.open_url(spec.file), repr(spec.file), True
     try:
         stream = open(spec.file, "rb")  # noqa: SIM115 - handed to the caller, which closes it
-    except FileNotFoundError:
-        raise InputError(f"file {spec.file!r} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"{spec.file!r} is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(f"file {spec.file!r} cannot be read: permission denied") from None
     except OSError as exc:
-        raise InputError(f"file {spec.file!r} cannot be read: {exc.strerror or exc}") from None
+        raise remote.unreadable(spec.file, exc) from None
     if _is_device(stream):
         stream.close()
         raise InputError(f"{spec.file!r} is a device, not a file of data; {_READS}")

@@ -59,12 +59,19 @@ def open_url(url: str):
         # no read-ahead cache: each read is one range request of what the reader asks for (a text block,
         # a Parquet column chunk), so a column of a wide file is fetched alone
         return fs.open(path, "rb", cache_type="none")
-    except FileNotFoundError:
-        raise InputError(f"file {url!r} does not exist") from None
-    except PermissionError:
-        raise InputError(f"file {url!r} cannot be read: permission denied") from None
     except OSError as exc:
-        raise InputError(f"file {url!r} cannot be read: {exc.strerror or exc}") from None
+        raise unreadable(url, exc) from None
+
+
+def unreadable(name: str, exc: OSError) -> InputError:
+    """The one-line error for a file (path or URL) that could not be opened."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"file {name!r} does not exist")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{name!r} is a directory, not a file")
+    if isinstance(exc, PermissionError):
+        return InputError(f"file {name!r} cannot be read: permission denied")
+    return InputError(f"file {name!r} cannot be read: {exc.strerror or exc}")
 
 
 def open_binary(name: str):
@@ -93,10 +100,8 @@ def size(name: str) -> int:
     fs, path = _filesystem(name)
     try:
         return int(fs.size(path))
-    except FileNotFoundError:
-        raise InputError(f"file {name!r} does not exist") from None
     except OSError as exc:
-        raise InputError(f"file {name!r} cannot be read: {exc.strerror or exc}") from None
+        raise unreadable(name, exc) from None
 
 
 def absolute(name: str) -> str:
