@@ -83,7 +83,8 @@ def run(quick: bool = False) -> list[Row]:
             finally:
                 proc.stdin.close()
                 proc.wait(60)
-            parts = rows_total // (1 << 20) + SHARDS  # about one partition per row group
+            # a shard's row groups are one partition up to 64 MiB of the column: one task per shard here
+            parts = SHARDS * -(-(rows_total // SHARDS) * 8 // (64 << 20))
             out.append(Row("dask engine", f"... --engine dask, {workers} worker(s)", t, ratio=f"{t / local:.2f}",
                            check=f"{t / rows_total * 1e9:.2f} ns per row; scheduling {float(overhead) * 1e3:.2f} ms "
                                  f"per task (about {parts} partitions); same output as local"))

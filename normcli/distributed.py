@@ -532,29 +532,34 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
     if truth is not None and truth not in names:
         raise UsageError(f"--truth {truth!r} is not one of the selected columns ({_listed(names)}); with "
                          "--engine dask select it too (-c)")
-    guess = None
-    if not spec.columns:  # as the local engine: index-like columns are no models (one pass of column facts)
-        _, facts, _, _ = reduce_with(spec, mergeable.FactsPass(), cluster, the_plan)
-        if facts is not None:
-            models = [j for j, name in enumerate(names) if name != truth]
-            keep, guess = cmp.guess_from_facts([names[j] for j in models], [facts[j] for j in models],
-                                               truth is not None)
-            if len(keep) < len(models):
-                chosen_cols = [names[models[k]] for k in keep] + ([truth] if truth is not None else [])
-                spec = replace(spec, columns=tuple(sorted(chosen_cols, key=names.index)))
-                the_plan = plan(spec, part_bytes)
-                names = list(the_plan.names)
-    t = None
-    if truth is not None:
-        t = names.index(truth)
-        names.pop(t)
-    if not names:
+
+    def roles(names):
+        return (names.index(truth) if truth is not None else None), [m for m in names if m != truth]
+
+    t, models = roles(names)
+    if not models:
         raise UsageError("no model columns: every selected column is the truth")
     available = [m for m in cmp.METRICS if t is not None or m not in cmp.TRUTH_METRICS]
     chosen = list(shown) if shown else available
     wanted = chosen if sort_by in chosen else [*chosen, sort_by]
-    _, first, omitted, _ = reduce_with(spec, mergeable.ErrorPass(len(names), t, "median|e|" in wanted), cluster,
-                                       the_plan)
+    errors = mergeable.ErrorPass(len(models), t, "median|e|" in wanted)
+    guess = None
+    if spec.columns:
+        _, first, omitted, _ = reduce_with(spec, errors, cluster, the_plan)
+    else:  # the column facts in the same pass: index-like columns are no models, as on the local engine
+        _, (first, facts), omitted, _ = reduce_with(spec, mergeable.Joint(errors, mergeable.FactsPass()), cluster,
+                                                    the_plan)
+        if facts is not None:
+            at = [j for j, name in enumerate(names) if name != truth]
+            keep, guess = cmp.guess_from_facts(models, [facts[j] for j in at], truth is not None)
+            if len(keep) < len(models):  # the errors again, of the models alone
+                kept = {models[k] for k in keep} | ({truth} if truth is not None else set())
+                spec = replace(spec, columns=tuple(m for m in names if m in kept))
+                the_plan = plan(spec, part_bytes)
+                t, models = roles(list(the_plan.names))
+                _, first, omitted, _ = reduce_with(spec, mergeable.ErrorPass(len(models), t, errors.median),
+                                                   cluster, the_plan)
+    names = models
     n = first.n
     if n == 0:
         raise InputError(f"{spec.file!r} holds no data rows")

@@ -591,6 +591,23 @@ class GatherPass:
 
 
 @dataclass(frozen=True)
+class Joint:
+    """Two reductions in one pass over the blocks: the state is the pair of theirs."""
+
+    a: object
+    b: object
+
+    def start(self):
+        return self.a.start(), self.b.start()
+
+    def add(self, s, block: np.ndarray):
+        return self.a.add(s[0], block), self.b.add(s[1], block)
+
+    def merge(self, x, y):
+        return self.a.merge(x[0], y[0]), self.b.merge(x[1], y[1])
+
+
+@dataclass(frozen=True)
 class ColumnFacts:
     """What :func:`normcli.core.compare.guess_models` asks of a column, merged in input order: its length,
     first and last values, whether every value is a finite integer, whether every step is 1 or positive,
