@@ -378,13 +378,26 @@ def reduce(spec, orders: Sequence[float], cluster: Cluster, part_bytes: int = PA
     return the_plan.names, accs, {n: c for n, c in zip(the_plan.names, omitted) if c}
 
 
+#: States merged by one task: a tree of fan-in 8 has a seventh as many merge tasks as a pairwise one (the
+#: scheduler's cost per task, not the merges, is what a large run pays for).
+FAN_IN = 8
+
+
 def _tree(client, merge, futures, *args):
-    """The futures merged pairwise on the workers, neighbours with neighbours (input order kept); the root's value."""
+    """The futures merged on the workers, FAN_IN neighbours at a time (in input order); the root's value."""
     level = futures
     while len(level) > 1:
-        level = [client.submit(merge, *args, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 2)]
+        level = [client.submit(_fold, merge, args, *level[i:i + FAN_IN], pure=False) if i + 1 < len(level)
+                 else level[i] for i in range(0, len(level), FAN_IN)]
     return level[0].result() if level else None
+
+
+def _fold(merge, args, *states):
+    """The states merged left to right (each merge is the pairwise one: order kept)."""
+    total = states[0]
+    for state in states[1:]:
+        total = merge(*args, total, state)
+    return total
 
 
 def reduce_with(spec, reducer, cluster: Cluster, the_plan: Plan | None = None, part_bytes: int = PART_BYTES):

@@ -342,6 +342,7 @@ def _signed_rank_large(d) -> tuple[float, float, str]:
     positive = d > 0
     for start in range(0, n, 1 << 20):
         chunk = np.abs(d[start:start + (1 << 20)][positive[start:start + (1 << 20)]])
+        chunk.sort()  # only the sum of the ranks is needed; sorted queries walk ``ordered`` in order (10x faster)
         left = np.searchsorted(ordered, chunk, "left")
         if ties:
             right = np.searchsorted(ordered, chunk, "right")

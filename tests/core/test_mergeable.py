@@ -156,3 +156,18 @@ def test_column_facts_merged_from_any_cut_are_the_whole_column_s(col):
         assert merged.finite.mean == pytest.approx(whole.finite.mean, rel=1e-14)
         assert merged.finite.m2 == pytest.approx(whole.finite.m2, rel=1e-12)
     assert whole.unit_steps == bool((np.diff(col) == 1).all()) and whole.rising == bool((np.diff(col) > 0).all())
+
+
+@pytest.mark.parametrize("sizes", [(0, 0), (0, 5), (7, 0), (1, 1), (300, 200), (5000, 5000)])
+def test_histograms_merge_as_numpy_s_unique_counts_them(sizes):
+    rng = np.random.default_rng(sum(sizes))
+    xa = rng.integers(0, 400, sizes[0]).astype(np.uint64)
+    xb = rng.integers(200, 600, sizes[1]).astype(np.uint64)
+    a, b = mergeable._counted(xa), mergeable._counted(xb)
+    for (keys, counts), x in ((a, xa), (b, xb)):
+        ref = np.unique(x, return_counts=True)
+        assert np.array_equal(keys, ref[0]) and np.array_equal(counts, ref[1]) and counts.dtype == np.int64
+    keys, counts = mergeable._merge_counts(a, b)
+    ref = np.unique(np.concatenate([xa, xb]), return_counts=True)
+    assert np.array_equal(keys, ref[0]) and np.array_equal(counts, ref[1])
+    assert np.array_equal(mergeable._union(a[0], b[0]), np.union1d(a[0], b[0]))
