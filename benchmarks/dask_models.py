@@ -143,9 +143,18 @@ def run(quick: bool = False) -> list[Row]:
 def _decisions(name: str, csv: str):
     """What must not change between the engines: compare-models' ranking and verdicts; regstep's last weights
     (to 12 digits: the Dask engine's sums are merged in another order)."""
+    import csv as csvlib
+
     lines = csv.strip().splitlines()
-    if name == "compare":
-        return [(cells[0], cells[1], cells[-1]) for cells in (line.split(",") for line in lines if line)]
+    if name == "compare":  # each table: its first two columns and its verdict, by the header
+        picked, at = [], None
+        for cells in csvlib.reader(lines):
+            if not cells:
+                at = None
+                continue
+            at = cells.index("verdict") if at is None else at
+            picked.append((cells[0], cells[1], cells[at]))
+        return picked
     return [f"{float(v):.12g}" for v in lines[-1].split(",")[1:]]
 
 

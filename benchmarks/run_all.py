@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run every normcli benchmark and print one markdown table (called by ``benchmarks/run``).
 
-    benchmarks/run [--quick] [--only startup,throughput,memory,rows,compare,regstep,sources,by,dask] [--with-pandas]
+    benchmarks/run [--quick] [--only startup,throughput,memory,rows,compare,regstep,sources,by,dask,dask-models]
+                   [--with-pandas]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import by  # noqa: E402
 import compare  # noqa: E402
 import dask_engine  # noqa: E402
+import dask_models  # noqa: E402
 import memory  # noqa: E402
 import regstep  # noqa: E402
 import rows  # noqa: E402
@@ -27,7 +29,7 @@ from _common import find_normcli, interpreter_of, machine_line, markdown_table, 
 
 SUITES = {"startup": startup.run, "throughput": throughput.run, "memory": memory.run, "rows": rows.run,
           "compare": compare.run, "regstep": regstep.run, "sources": sources.run, "by": by.run,
-          "dask": dask_engine.run}
+          "dask": dask_engine.run, "dask-models": dask_models.run}
 
 
 def main(argv: list[str] | None = None) -> int:
