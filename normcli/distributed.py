@@ -536,7 +536,7 @@ def compare(spec, cluster: Cluster, truth: str | None, *, shown, sort_by: str, b
     """(Comparison, rows omitted, what was guessed of the columns or None) of the models in ``spec``'s files,
     in the passes of :mod:`normcli.core.mergeable`. Up to ``compare.RESAMPLE_LIMIT`` rows the rows are
     gathered and compared by the local code itself (the same numbers to the bit). Without -c, a first pass
-    of :class:`~normcli.core.mergeable.ColumnFacts` leaves index-like columns out, as the local engine does."""
+    of :class:`~normcli.core.moments.ColumnFacts` leaves index-like columns out, as the local engine does."""
     from .core import compare as cmp
     from .core import mergeable
 

@@ -722,7 +722,7 @@ _INDEX_NAMES = frozenset({"id", "index", "idx", "row", "rowid", "row_id", "#"})
 
 
 def _index_like(name: str, facts) -> str | None:
-    """Why a column (its :class:`~normcli.core.mergeable.ColumnFacts`) looks like a row index rather than a
+    """Why a column (its :class:`~normcli.core.moments.ColumnFacts`) looks like a row index rather than a
     model's errors (None if it does not)."""
     key = name.strip().lower()
     if not key or key.startswith("unnamed"):
@@ -782,7 +782,7 @@ def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[i
     >>> print(message)
     took 'A', 'B' as the models (choose with -c); left out 'song': its values are 1..3, a row number
     """
-    from .mergeable import ColumnFacts
+    from .moments import ColumnFacts
 
     table = np.asarray(table, dtype=np.float64)
     return guess_from_facts(names, [ColumnFacts.of(np.ascontiguousarray(table[:, j])) for j in range(len(names))],
@@ -790,7 +790,7 @@ def guess_models(names: Sequence[str], table, truth_given: bool) -> tuple[list[i
 
 
 def guess_from_facts(names: Sequence[str], facts, truth_given: bool) -> tuple[list[int], str | None]:
-    """:func:`guess_models` from each column's :class:`~normcli.core.mergeable.ColumnFacts` (merged across
+    """:func:`guess_models` from each column's :class:`~normcli.core.moments.ColumnFacts` (merged across
     partitions on the Dask engine)."""
     left = [(j, why) for j, name in enumerate(names) if (why := _index_like(name, facts[j])) is not None]
     keep = [j for j in range(len(names)) if j not in {j for j, _ in left}]
