@@ -66,6 +66,7 @@ def test_a_bad_cell_is_named_as_in_the_local_file(run, served):
 def test_file_urls_glob_in_sorted_order(run, tmp_path):
     for k in range(3):
         np.savetxt(tmp_path / f"s{k}.csv", np.arange(k, k + 5.0), header="e", comments="")
+    (tmp_path / "s9.csv").mkdir()  # a directory the glob matches is no file of the list
     by_path = run(["norm", "--p", "1", "-f", str(tmp_path / "s0.csv"), "-f", str(tmp_path / "s1.csv"),
                    "-f", str(tmp_path / "s2.csv")])
     by_url = run(["norm", "--p", "1", "-f", f"file://{tmp_path}/s*.csv"])

@@ -117,7 +117,7 @@ def glob(pattern: str) -> list[str]:
     """The URLs matching ``pattern`` (``s3://bucket/shards/*.parquet``), sorted."""
     fs, path = _filesystem(pattern)
     try:
-        found = fs.glob(path)
+        found = fs.glob(path, detail=True)  # the listing says what is a file: no request per match
     except OSError as exc:
         raise InputError(f"cannot list {pattern!r}: {exc.strerror or exc}") from None
-    return sorted(fs.unstrip_protocol(p) for p in found if not fs.isdir(p))
+    return sorted(fs.unstrip_protocol(p) for p, info in found.items() if info.get("type") != "directory")
